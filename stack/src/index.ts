@@ -1,0 +1,4 @@
+export * from './paths';
+export * from './ports';
+export * from './process';
+export * from "./progress";
