@@ -21,24 +21,17 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-const httpStatus: Record<ErrorCode, number> = {
-  BAD_USER_INPUT: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  BACKEND_UNAVAILABLE: 503,
-  INTERNAL_SERVER_ERROR: 500,
-};
-
-/** An error meant for the client, with a stable code and the subgraph's name. */
+/**
+ * An error meant for the client, with a stable code. It sets no HTTP status on
+ * purpose: a field error inside an otherwise good answer must not turn the
+ * whole subgraph response into a failure that the gateway would discard.
+ */
 export function apiError(
   code: ErrorCode,
   message: string,
   extensions: Record<string, unknown> = {},
 ): GraphQLError {
-  return new GraphQLError(message, {
-    extensions: { code, http: { status: httpStatus[code] }, ...extensions },
-  });
+  return new GraphQLError(message, { extensions: { code, ...extensions } });
 }
 
 /**

@@ -1,4 +1,9 @@
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import {
+  ApolloServer,
+  type ApolloServerOptions,
+  type ApolloServerPlugin,
+} from '@apollo/server';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -18,9 +23,18 @@ export interface BaseContext {
 }
 
 export interface ServeOptions<TContext extends BaseContext> {
-  /** The subgraph's name, attached to every error it sends. */
+  /** The service's name; a subgraph attaches it to every error it sends. */
   name: string;
-  schema: GraphQLSchema;
+  /** What is served: a subgraph's schema, or the gateway over the supergraph. */
+  schema?: GraphQLSchema;
+  gateway?: GatewayInterface;
+  /**
+   * `subgraph` (default) tags errors with the service's name; the gateway
+   * passes on the tags its subgraphs set.
+   */
+  role?: 'subgraph' | 'gateway';
+  /** Default false: introspection and the Sandbox landing page are off in production. */
+  production?: boolean;
   log: Logger;
   /** 0 picks a free port. */
   port: number;
@@ -52,16 +66,22 @@ export async function serveGraphQL<TContext extends BaseContext>(
   const app = express();
   const httpServer = http.createServer(app);
 
+  const production = options.production ?? false;
+  const tag = (options.role ?? 'subgraph') === 'subgraph' ? name : undefined;
+  const served = (
+    options.gateway ? { gateway: options.gateway } : { schema: options.schema! }
+  ) as ApolloServerOptions<TContext>;
   const server = new ApolloServer<TContext>({
-    schema: options.schema,
+    ...served,
     csrfPrevention: true,
+    introspection: !production,
     includeStacktraceInErrorResponses: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      ...(process.env.NODE_ENV === 'production' ? [ApolloServerPluginLandingPageDisabled()] : []),
+      ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
       ...(options.plugins ?? []),
     ],
-    formatError: (formatted, error) => maskInternal(name, log, formatted, error),
+    formatError: (formatted, error) => maskInternal(tag, log, formatted, error),
   });
   await server.start();
 
@@ -107,7 +127,7 @@ export async function serveGraphQL<TContext extends BaseContext>(
 
 /** Errors we did not mean for the client keep their details in the log only. */
 function maskInternal(
-  name: string,
+  subgraph: string | undefined,
   log: Logger,
   formatted: GraphQLFormattedError,
   error: unknown,
@@ -118,10 +138,11 @@ function maskInternal(
     return {
       message: 'internal error',
       path: formatted.path,
-      extensions: { code: ErrorCode.Internal, subgraph: name },
+      extensions: { code: ErrorCode.Internal, ...(subgraph && { subgraph }) },
     };
   }
-  return { ...formatted, extensions: { ...formatted.extensions, subgraph: name } };
+  if (!subgraph || formatted.extensions?.subgraph) return formatted;
+  return { ...formatted, extensions: { ...formatted.extensions, subgraph } };
 }
 
 /** Stops a service on SIGINT or SIGTERM, then exits. */

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// `renku-stack provision` installs the services; `renku-stack up` also starts
+// the whole stack with the demo data and keeps it running until Ctrl-C.
+import path from 'node:path';
+
+import { cacheDir } from './paths';
+import { MissingPrerequisite } from './progress';
+import { provisionStack, startStack } from './stack';
+
+async function main(command: string | undefined): Promise<void> {
+  if (command !== 'provision' && command !== 'up') {
+    throw new Error('usage: renku-stack provision | up');
+  }
+  await provisionStack();
+  if (command === 'provision') return;
+
+  const stack = await startStack({ ports: 'default', dataDir: path.join(cacheDir, 'stack') });
+  const stop = async () => {
+    process.stderr.write('\nstopping the stack...\n');
+    await stack.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
+  process.stdout.write(
+    [
+      '',
+      `Renku Supergraph is running: ${stack.gatewayUrl}`,
+      '',
+      `  Apollo Sandbox   open ${stack.gatewayUrl} in a browser`,
+      `  Keycloak         ${stack.keycloak.url} (realm renku, demo user ada.analyst)`,
+      `  JupyterHub       ${stack.jupyterhub.url}`,
+      `  GitLab stand-in  ${stack.gitlabUrl}`,
+      `  Neo4j (Bolt)     ${stack.neo4jUrl}`,
+      `  logs             ${stack.logDir}`,
+      '',
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+}
+
+main(process.argv[2]).catch((error: unknown) => {
+  const message = error instanceof MissingPrerequisite ? error.message : String(error);
+  process.stderr.write(`\u001b[31merror:\u001b[0m ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,219 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { repoRoot } from './paths';
+import { assertPortFree, freePort } from './ports';
+import type { Service } from './process';
+import { step } from './progress';
+import { provisionJupyterHub, startJupyterHub } from './services/jupyterhub';
+import { startGitLabStandin } from './services/gitlab';
+import { provisionKeycloak, startKeycloak } from './services/keycloak';
+import { provisionNeo4j, startNeo4j } from './services/neo4j';
+import { startNodeService } from './subgraph-process';
+
+/** The ports of the local stack, as the README documents them. */
+export const defaultPorts = {
+  gateway: 4000,
+  identity: 4001,
+  projects: 4002,
+  lineage: 4003,
+  sessions: 4004,
+  gitlab: 4005,
+  neo4j: 7687,
+  keycloak: 8080,
+  keycloakManagement: 9000,
+  jupyterhub: 8000,
+  jupyterhubApi: 8081,
+  jupyterhubProxyApi: 8001,
+  gitlabStandin: 8929,
+};
+
+export type Ports = typeof defaultPorts;
+
+export interface StackOptions {
+  /** `default` for the documented ports, `free` for tests running side by side. */
+  ports: 'default' | 'free';
+  /** State and logs of every service. */
+  dataDir: string;
+  /** Load the demo project (default true). */
+  demo?: boolean;
+}
+
+export interface Stack {
+  gatewayUrl: string;
+  ports: Ports;
+  keycloak: { issuer: string; url: string };
+  jupyterhub: { url: string; apiUrl: string };
+  gitlabUrl: string;
+  neo4jUrl: string;
+  logDir: string;
+  stop(): Promise<void>;
+}
+
+/** Installs what the services need; each step is skipped when already done. */
+export async function provisionStack(): Promise<void> {
+  // Maven runs one at a time: both builds share ~/.m2.
+  await Promise.all([
+    (async () => {
+      await provisionNeo4j();
+      await provisionKeycloak();
+    })(),
+    provisionJupyterHub(),
+  ]);
+}
+
+/**
+ * Starts the whole stack: the real backends, the demo data, the subgraphs and
+ * the gateway. On any failure everything already started is stopped again.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const ports = await choosePorts(options.ports);
+  const logDir = path.join(options.dataDir, 'logs');
+  fs.mkdirSync(logDir, { recursive: true });
+  const started: Service[] = [];
+  const keep = <T extends Service>(service: T): T => {
+    started.push(service);
+    return service;
+  };
+  const stopAll = async () => {
+    for (const service of started.reverse()) await service.stop().catch(() => undefined);
+  };
+
+  try {
+    step('starting Neo4j, Keycloak, JupyterHub and the GitLab stand-in');
+    const [neo4j, keycloak, hub, gitlab] = await Promise.all([
+      startNeo4j({
+        boltPort: ports.neo4j,
+        dataDir: path.join(options.dataDir, 'neo4j'),
+        logFile: path.join(logDir, 'neo4j.log'),
+      }).then(keep),
+      startKeycloak({
+        httpPort: ports.keycloak,
+        managementPort: ports.keycloakManagement,
+        dataDir: path.join(options.dataDir, 'keycloak'),
+        logFile: path.join(logDir, 'keycloak.log'),
+      }).then(keep),
+      startJupyterHub({
+        port: ports.jupyterhub,
+        hubPort: ports.jupyterhubApi,
+        proxyApiPort: ports.jupyterhubProxyApi,
+        dataDir: path.join(options.dataDir, 'jupyterhub'),
+        logFile: path.join(logDir, 'jupyterhub.log'),
+      }).then(keep),
+      startGitLabStandin({ port: ports.gitlabStandin }).then(keep),
+    ]);
+
+    if (options.demo ?? true) {
+      step('loading the demo project ada.analyst/tutorial-zhbikes into Neo4j');
+      await loadDemo(neo4j.url, logDir);
+    }
+
+    step('starting the subgraphs');
+    const keycloakEnv = {
+      KEYCLOAK_URL: keycloak.url,
+      KEYCLOAK_REALM: 'renku',
+      KEYCLOAK_ISSUER: keycloak.issuer,
+      KEYCLOAK_JWKS_URL: `${keycloak.issuer}/protocol/openid-connect/certs`,
+      KEYCLOAK_AUDIENCE: 'renku-supergraph',
+    };
+    const neo4jEnv = { NEO4J_URI: neo4j.url };
+    const subgraphs = await Promise.all([
+      startNodeService({
+        name: 'identity',
+        workspace: 'subgraphs/identity',
+        port: ports.identity,
+        env: keycloakEnv,
+        logDir,
+      }).then(keep),
+      startNodeService({
+        name: 'projects',
+        workspace: 'subgraphs/projects',
+        port: ports.projects,
+        env: { ...neo4jEnv, ...keycloakEnv },
+        logDir,
+      }).then(keep),
+      startNodeService({
+        name: 'lineage',
+        workspace: 'subgraphs/lineage',
+        port: ports.lineage,
+        env: { ...neo4jEnv, ...keycloakEnv },
+        logDir,
+      }).then(keep),
+      startNodeService({
+        name: 'sessions',
+        workspace: 'subgraphs/sessions',
+        port: ports.sessions,
+        env: {
+          ...keycloakEnv,
+          JUPYTERHUB_URL: hub.url,
+          JUPYTERHUB_API_URL: hub.apiUrl,
+          JUPYTERHUB_API_TOKEN: hub.serviceToken,
+        },
+        logDir,
+      }).then(keep),
+      startNodeService({
+        name: 'gitlab',
+        workspace: 'mesh',
+        port: ports.gitlab,
+        env: { GITLAB_URL: gitlab.url },
+        logDir,
+      }).then(keep),
+    ]);
+
+    step('starting the gateway');
+    const subgraphUrls = Object.fromEntries(
+      subgraphs.map((subgraph) => [`SUBGRAPH_${subgraph.name.toUpperCase()}_URL`, subgraph.url]),
+    );
+    const gateway = keep(
+      await startNodeService({
+        name: 'gateway',
+        workspace: 'supergraph',
+        port: ports.gateway,
+        env: subgraphUrls,
+        logDir,
+      }),
+    );
+
+    return {
+      gatewayUrl: gateway.url.replace('127.0.0.1', 'localhost'),
+      ports,
+      keycloak: { issuer: keycloak.issuer, url: keycloak.url },
+      jupyterhub: { url: hub.url, apiUrl: hub.apiUrl },
+      gitlabUrl: gitlab.url,
+      neo4jUrl: neo4j.url,
+      logDir,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function choosePorts(kind: StackOptions['ports']): Promise<Ports> {
+  const ports = { ...defaultPorts };
+  for (const name of Object.keys(ports) as (keyof Ports)[]) {
+    if (kind === 'free') ports[name] = await freePort();
+    else await assertPortFree(ports[name], name);
+  }
+  return ports;
+}
+
+/** Ingests the demo export with the lineage subgraph's own command. */
+async function loadDemo(neo4jUrl: string, logDir: string): Promise<void> {
+  const cli = path.join(repoRoot, 'subgraphs', 'lineage', 'dist', 'ingest-cli.js');
+  const document = path.join(repoRoot, 'demo', 'tutorial-zhbikes', 'source.ld.json');
+  const args = [cli, '--project', 'ada.analyst/tutorial-zhbikes', '--visibility', 'public'];
+  const log = fs.openSync(path.join(logDir, 'demo-ingest.log'), 'a');
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, [...args, document], {
+      env: { ...process.env, NEO4J_URI: neo4jUrl },
+      stdio: ['ignore', log, log],
+    });
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  fs.closeSync(log);
+  if (code !== 0) throw new Error(`loading the demo data failed; see ${logDir}/demo-ingest.log`);
+}
