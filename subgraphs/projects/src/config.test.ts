@@ -1,0 +1,53 @@
+import { ConfigError } from '@renku-supergraph/kit';
+
+import { readProjectsConfig } from './config';
+
+describe('readProjectsConfig', () => {
+  it('uses the local defaults when nothing is set', () => {
+    expect(readProjectsConfig({})).toEqual({
+      port: 4002,
+      host: '127.0.0.1',
+      neo4j: {
+        uri: 'bolt://127.0.0.1:7687',
+        credentials: undefined,
+        database: 'neo4j',
+        retryTimeoutMs: 5000,
+      },
+    });
+  });
+
+  it('reads every setting from the environment', () => {
+    const config = readProjectsConfig({
+      PORT: '0',
+      HOST: '0.0.0.0',
+      NEO4J_URI: 'neo4j://graph.internal:7688',
+      NEO4J_USER: 'reader',
+      NEO4J_PASSWORD: 'secret',
+      NEO4J_DATABASE: 'renku',
+      NEO4J_RETRY_TIMEOUT_MS: '250',
+    });
+
+    expect(config).toEqual({
+      port: 0,
+      host: '0.0.0.0',
+      neo4j: {
+        uri: 'neo4j://graph.internal:7688',
+        credentials: { user: 'reader', password: 'secret' },
+        database: 'renku',
+        retryTimeoutMs: 250,
+      },
+    });
+  });
+
+  it.each([
+    [{ NEO4J_URI: 'http://127.0.0.1:7474' }, 'NEO4J_URI'],
+    [{ NEO4J_URI: 'not a uri' }, 'NEO4J_URI'],
+    [{ NEO4J_USER: 'reader' }, 'NEO4J_PASSWORD'],
+    [{ NEO4J_PASSWORD: 'secret' }, 'NEO4J_USER'],
+    [{ NEO4J_RETRY_TIMEOUT_MS: 'soon' }, 'NEO4J_RETRY_TIMEOUT_MS'],
+    [{ PORT: '70000' }, 'PORT'],
+  ])('refuses %p naming %s', (env, setting) => {
+    expect(() => readProjectsConfig(env)).toThrow(ConfigError);
+    expect(() => readProjectsConfig(env)).toThrow(setting);
+  });
+});
