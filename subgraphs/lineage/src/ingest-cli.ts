@@ -1,0 +1,55 @@
+import { createLogger } from '@renku-supergraph/kit';
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+
+import { readNeo4jConfig } from './config';
+import { applyGraphSchema } from './graph-schema';
+import { ingestDocument, type Visibility } from './ingest/ingest';
+import { createDriver } from './neo4j';
+
+const usage =
+  'usage: ingest-cli --project NAMESPACE/NAME [--visibility public|internal|private] [--name NAME] FILE.jsonld\n' +
+  'Loads a renku JSON-LD export into the Neo4j at NEO4J_URI (default bolt://127.0.0.1:7687).';
+
+async function main(): Promise<void> {
+  const log = createLogger('lineage-ingest');
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      project: { type: 'string' },
+      visibility: { type: 'string' },
+      name: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help || !values.project || positionals.length !== 1) {
+    process.stderr.write(`${usage}\n`);
+    process.exit(values.help ? 0 : 2);
+  }
+
+  const file = positionals[0];
+  const document: unknown = JSON.parse(await readFile(file, 'utf8'));
+  const driver = createDriver(readNeo4jConfig(process.env));
+  try {
+    await applyGraphSchema(driver, log);
+    const summary = await ingestDocument(
+      driver,
+      {
+        projectPath: values.project,
+        visibility: values.visibility as Visibility | undefined,
+        name: values.name,
+      },
+      document,
+    );
+    log.info({ file, project: values.project, ...summary }, 'renku metadata ingested');
+  } finally {
+    await driver.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `ingest failed: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});

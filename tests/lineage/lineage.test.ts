@@ -1,0 +1,632 @@
+import { createLogger, type Running } from '@renku-supergraph/kit';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import neo4j, { type Driver } from 'neo4j-driver';
+
+import { provisionNeo4j, startNeo4j } from '../../stack/src/services/neo4j';
+import { applyGraphSchema } from '../../subgraphs/lineage/src/graph-schema';
+import { startLineageSubgraph } from '../../subgraphs/lineage/src/index';
+import { ingestDocument } from '../../subgraphs/lineage/src/ingest/ingest';
+import { findLineage, type Lineage } from '../../subgraphs/lineage/src/lineage';
+import { sha, zeroXDocument } from './documents';
+
+const log = createLogger('lineage-test', 'warn');
+const anonymous = { kind: 'anonymous' } as const;
+const repoRoot = path.resolve(__dirname, '../..');
+const tutorial = JSON.parse(
+  readFileSync(path.join(repoRoot, 'demo/tutorial-zhbikes/source.ld.json'), 'utf8'),
+) as unknown;
+const zhbikes = 'ada.analyst/tutorial-zhbikes';
+const cleanRun = '/07b64b6cd153cf7988e2f9cca41c58e296f57b75#';
+const plotRun = '/90c458fceb7fa2f267c797ca44c29d93aba046f6#';
+
+let dataDir: string;
+let database: Awaited<ReturnType<typeof startNeo4j>>;
+let driver: Driver;
+
+beforeAll(async () => {
+  await provisionNeo4j();
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'lineage-test-'));
+  database = await startNeo4j({ dataDir, logFile: path.join(dataDir, 'neo4j.log') });
+  driver = neo4j.driver(database.url);
+  await applyGraphSchema(driver, log);
+  await ingestDocument(driver, { projectPath: zhbikes, visibility: 'public' }, tutorial);
+});
+
+afterAll(async () => {
+  await driver?.close();
+  await database?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Each test gets its own project, so that tests share one database without meeting. */
+let projects = 0;
+function newProject(): string {
+  projects += 1;
+  return `tester/project-${projects}-${Date.now()}`;
+}
+
+async function countInProject(projectPath: string): Promise<Record<string, number>> {
+  const session = driver.session();
+  try {
+    const result = await session.executeRead((tx) =>
+      tx.run(
+        `OPTIONAL MATCH (n {projectPath: $projectPath})
+         WITH count(n) AS nodes
+         OPTIONAL MATCH ({projectPath: $projectPath})-[r]->()
+         WITH nodes, count(r) AS relationships
+         OPTIONAL MATCH (p:Project {path: $projectPath})
+         RETURN nodes, relationships, count(p) AS projects`,
+        { projectPath },
+      ),
+    );
+    const record = result.records[0];
+    return {
+      nodes: record.get('nodes').toNumber(),
+      relationships: record.get('relationships').toNumber(),
+      projects: record.get('projects').toNumber(),
+    };
+  } finally {
+    await session.close();
+  }
+}
+
+const ids = (lineage: Lineage) => lineage.nodes.map((node) => node.id).sort();
+const edges = (lineage: Lineage) =>
+  lineage.edges.map((edge) => `${edge.source} -> ${edge.target}`).sort();
+
+describe('lineage of the tutorial-zhbikes project (renku 0.x export)', () => {
+  const parquet = 'data/preprocessed/zhbikes.parquet';
+
+  it('shows the run that made a file, its inputs, and what was made from it', async () => {
+    const lineage = await findLineage(driver, anonymous, {
+      projectPath: zhbikes,
+      filePath: parquet,
+      direction: 'BOTH',
+    });
+
+    const clean = lineage.nodes.find((node) => node.id === cleanRun);
+    expect(clean).toEqual({
+      id: cleanRun,
+      location: cleanRun,
+      label: 'python src/clean_data.py data/zhbikes data/preprocessed/zhbikes.parquet',
+      type: 'ProcessRun',
+    });
+    expect(lineage.nodes).toContainEqual({
+      id: 'data/zhbikes',
+      location: 'data/zhbikes',
+      label: 'data/zhbikes',
+      type: 'Directory',
+    });
+    expect(lineage.nodes.find((node) => node.id === plotRun)?.label).toBe(
+      'python src/plot_data.py data/preprocessed/zhbikes.parquet',
+    );
+    expect(ids(lineage)).toEqual(
+      [
+        cleanRun,
+        plotRun,
+        'data/preprocessed/zhbikes.parquet',
+        'data/zhbikes',
+        'figs/cumulative.png',
+        'figs/grid_plot.png',
+        'src/clean_data.py',
+        'src/plot_data.py',
+      ].sort(),
+    );
+    expect(edges(lineage)).toEqual(
+      [
+        `data/zhbikes -> ${cleanRun}`,
+        `src/clean_data.py -> ${cleanRun}`,
+        `${cleanRun} -> ${parquet}`,
+        `${parquet} -> ${plotRun}`,
+        `src/plot_data.py -> ${plotRun}`,
+        `${plotRun} -> figs/cumulative.png`,
+        `${plotRun} -> figs/grid_plot.png`,
+      ].sort(),
+    );
+  });
+
+  it('narrows to one direction', async () => {
+    const upstream = await findLineage(driver, anonymous, {
+      projectPath: zhbikes,
+      filePath: parquet,
+      direction: 'UPSTREAM',
+    });
+    expect(ids(upstream)).toEqual([cleanRun, parquet, 'data/zhbikes', 'src/clean_data.py'].sort());
+
+    const downstream = await findLineage(driver, anonymous, {
+      projectPath: zhbikes,
+      filePath: parquet,
+      direction: 'DOWNSTREAM',
+    });
+    expect(ids(downstream)).toEqual(
+      [plotRun, parquet, 'figs/cumulative.png', 'figs/grid_plot.png', 'src/plot_data.py'].sort(),
+    );
+  });
+
+  it('narrows by depth, counted in runs', async () => {
+    const one = await findLineage(driver, anonymous, {
+      projectPath: zhbikes,
+      filePath: 'data/zhbikes',
+      direction: 'DOWNSTREAM',
+      depth: 1,
+    });
+    // A run comes with all its inputs and outputs; the walk stops after one run.
+    expect(ids(one)).toEqual([cleanRun, parquet, 'data/zhbikes', 'src/clean_data.py'].sort());
+
+    const none = await findLineage(driver, anonymous, {
+      projectPath: zhbikes,
+      filePath: 'data/zhbikes',
+      direction: 'BOTH',
+      depth: 0,
+    });
+    expect(none).toEqual({
+      nodes: [
+        { id: 'data/zhbikes', location: 'data/zhbikes', label: 'data/zhbikes', type: 'Directory' },
+      ],
+      edges: [],
+    });
+  });
+
+  it('answers NOT_FOUND for a file without lineage and for an unknown project', async () => {
+    await expect(
+      findLineage(driver, anonymous, {
+        projectPath: zhbikes,
+        filePath: '.gitattributes',
+        direction: 'BOTH',
+      }),
+    ).rejects.toMatchObject({ extensions: expect.objectContaining({ code: 'NOT_FOUND' }) });
+    await expect(
+      findLineage(driver, anonymous, {
+        projectPath: 'no/such',
+        filePath: parquet,
+        direction: 'BOTH',
+      }),
+    ).rejects.toMatchObject({ extensions: expect.objectContaining({ code: 'NOT_FOUND' }) });
+  });
+
+  it('hides the lineage of a private project from anonymous callers', async () => {
+    const hidden = newProject();
+    await ingestDocument(driver, { projectPath: hidden, visibility: 'private' }, tutorial);
+    await expect(
+      findLineage(driver, anonymous, { projectPath: hidden, filePath: parquet, direction: 'BOTH' }),
+    ).rejects.toMatchObject({ extensions: expect.objectContaining({ code: 'NOT_FOUND' }) });
+  });
+});
+
+describe('ingestion', () => {
+  it('changes nothing when the same document comes twice, even at once', async () => {
+    const projectPath = newProject();
+    const first = await ingestDocument(driver, { projectPath, visibility: 'public' }, tutorial);
+    // 11 entities, of which 2 are plans (workflow files), not data.
+    expect(first).toEqual({ runs: 2, entities: 9, datasets: 0 });
+    const once = await countInProject(projectPath);
+
+    await Promise.all([
+      ingestDocument(driver, { projectPath }, tutorial),
+      ingestDocument(driver, { projectPath }, tutorial),
+    ]);
+    expect(await countInProject(projectPath)).toEqual(once);
+    expect(once.projects).toBe(1);
+  });
+
+  it('writes the project node the projects subgraph reads', async () => {
+    const projectPath = newProject();
+    await ingestDocument(driver, { projectPath, visibility: 'internal', name: 'Bikes' }, tutorial);
+    const session = driver.session();
+    try {
+      const result = await session.executeRead((tx) =>
+        tx.run('MATCH (p:Project {path: $projectPath}) RETURN properties(p) AS p', { projectPath }),
+      );
+      expect(result.records[0].get('p')).toEqual({
+        path: projectPath,
+        name: 'Bikes',
+        slug: projectPath.split('/')[1],
+        visibility: 'internal',
+        keywords: [],
+        createdAt: '2018-09-04T10:40:25.000Z',
+        modifiedAt: '2018-09-04T10:41:02.000Z',
+      });
+    } finally {
+      await session.close();
+    }
+  });
+
+  const broken: [string, unknown, RegExp][] = [
+    [
+      'an activity without @id',
+      {
+        '@context': {
+          prov: 'http://www.w3.org/ns/prov#',
+          wfprov: 'http://purl.org/wf4ever/wfprov#',
+        },
+        '@graph': [
+          {
+            '@type': ['prov:Activity', 'wfprov:ProcessRun'],
+            'prov:startedAtTime': '2020-01-01T00:00:00',
+          },
+        ],
+      },
+      /node "_:b\d+", @id: an activity has no @id/,
+    ],
+    [
+      'invalid JSON-LD',
+      { '@context': { prov: 42 }, '@id': '/x' },
+      /invalid renku metadata: .*term values must be strings or objects/,
+    ],
+    [
+      'a usage of an entity the document does not hold',
+      {
+        '@context': {
+          prov: 'http://www.w3.org/ns/prov#',
+          wfprov: 'http://purl.org/wf4ever/wfprov#',
+        },
+        '@id': '/abc#',
+        '@type': ['prov:Activity', 'wfprov:ProcessRun'],
+        'prov:qualifiedUsage': {
+          '@type': 'prov:Usage',
+          'prov:entity': { '@id': '/abc/missing.csv' },
+        },
+      },
+      /node "\/abc# > _:b\d+", prov:entity: refers to "\/abc\/missing.csv", which is not in the document/,
+    ],
+    [
+      'a start time that is not a time',
+      {
+        '@context': {
+          prov: 'http://www.w3.org/ns/prov#',
+          wfprov: 'http://purl.org/wf4ever/wfprov#',
+        },
+        '@id': '/abc#',
+        '@type': ['prov:Activity', 'wfprov:ProcessRun'],
+        'prov:startedAtTime': 'yesterday',
+      },
+      /node "\/abc#", prov:startedAtTime: "yesterday" is not a date and time/,
+    ],
+  ];
+
+  it.each(broken)('writes nothing for %s and names the fault', async (_what, document, message) => {
+    const projectPath = newProject();
+    await expect(ingestDocument(driver, { projectPath }, document)).rejects.toMatchObject({
+      message: expect.stringMatching(message),
+      extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+    });
+    expect(await countInProject(projectPath)).toEqual({ nodes: 0, relationships: 0, projects: 0 });
+  });
+});
+
+describe('a renku 2.x style export', () => {
+  const flights = JSON.parse(
+    readFileSync(path.join(__dirname, 'fixtures/renku-2x-flights.jsonld'), 'utf8'),
+  ) as unknown;
+
+  it('gives lineage with command lines rebuilt from the plans', async () => {
+    const projectPath = newProject();
+    const summary = await ingestDocument(driver, { projectPath, visibility: 'public' }, flights);
+    expect(summary).toEqual({ runs: 2, entities: 5, datasets: 1 });
+
+    const lineage = await findLineage(driver, anonymous, {
+      projectPath,
+      filePath: 'results/output.csv',
+      direction: 'UPSTREAM',
+    });
+    expect(lineage.nodes.filter((node) => node.type === 'ProcessRun')).toEqual([
+      {
+        id: 'https://renkulab.io/activities/a1',
+        location: 'https://renkulab.io/activities/a1',
+        label: 'head -n 3 data/collection/models.csv data/collection/colors.csv > intermediate',
+        type: 'ProcessRun',
+      },
+      {
+        id: 'https://renkulab.io/activities/a2',
+        location: 'https://renkulab.io/activities/a2',
+        label: 'tail -n 5 intermediate > results/output.csv',
+        type: 'ProcessRun',
+      },
+    ]);
+    expect(edges(lineage)).toContain(
+      'data/collection/models.csv -> https://renkulab.io/activities/a1',
+    );
+  });
+
+  it('stores the project metadata, plans and datasets once however often it comes', async () => {
+    const projectPath = newProject();
+    await ingestDocument(driver, { projectPath }, flights);
+    const once = await countInProject(projectPath);
+    await ingestDocument(driver, { projectPath }, flights);
+    expect(await countInProject(projectPath)).toEqual(once);
+
+    const session = driver.session();
+    try {
+      const result = await session.executeRead((tx) =>
+        tx.run(
+          `MATCH (p:Project {path: $projectPath})
+           OPTIONAL MATCH (p)-[:CREATED_BY]->(creator:Person)
+           WITH p, collect(creator.email) AS creators
+           OPTIONAL MATCH (d:Dataset)-[:IN_PROJECT]->(p)
+           OPTIONAL MATCH (d)-[:HAS_PART]->(f:File)
+           WITH p, creators, d, collect(f.path) AS parts
+           OPTIONAL MATCH (:Plan {projectPath: $projectPath, name: 'head'})-[:HAS_INPUT|HAS_OUTPUT|HAS_PARAMETER]->(arg)
+           RETURN p {.name, .description, .keywords, .visibility, .createdAt} AS project, creators,
+                  d.slug AS dataset, parts, collect(arg.position) AS positions`,
+          { projectPath },
+        ),
+      );
+      const record = result.records[0].toObject();
+      expect(record.project).toEqual({
+        name: 'flights',
+        description: 'A sample workflow on flight data',
+        keywords: ['workflow file', 'v1'],
+        visibility: 'private',
+        createdAt: '2024-03-01T08:00:00.000Z',
+      });
+      expect(record.creators).toEqual(['ada.analyst@example.org']);
+      expect(record.dataset).toBe('collection');
+      expect(record.parts.sort()).toEqual([
+        'data/collection/colors.csv',
+        'data/collection/models.csv',
+      ]);
+      // Positions are stored as Neo4j integers, not floats.
+      expect(record.positions.map((n: { toNumber(): number }) => n.toNumber()).sort()).toEqual([
+        1, 2, 3, 4,
+      ]);
+    } finally {
+      await session.close();
+    }
+  });
+});
+
+describe('the ingest command', () => {
+  it('loads a file into the project it names', async () => {
+    // The stack runs the compiled command; build it as the stack does.
+    await run('npx', ['tsc', '-b', 'subgraphs/lineage']);
+    const projectPath = newProject();
+    await run(
+      process.execPath,
+      [
+        'subgraphs/lineage/dist/ingest-cli.js',
+        '--project',
+        projectPath,
+        '--visibility',
+        'public',
+        'demo/tutorial-zhbikes/source.ld.json',
+      ],
+      { NEO4J_URI: database.url },
+    );
+    const lineage = await findLineage(driver, anonymous, {
+      projectPath,
+      filePath: 'figs/grid_plot.png',
+      direction: 'UPSTREAM',
+    });
+    expect(ids(lineage)).toContain(cleanRun);
+  });
+
+  it('fails with the reason on a broken file and writes nothing', async () => {
+    const projectPath = newProject();
+    const file = path.join(dataDir, 'broken.json');
+    await writeFile(file, JSON.stringify({ '@context': { prov: 7 }, '@id': '/x' }));
+    await expect(
+      run(
+        process.execPath,
+        ['subgraphs/lineage/dist/ingest-cli.js', '--project', projectPath, file],
+        {
+          NEO4J_URI: database.url,
+        },
+      ),
+    ).rejects.toThrow(/ingest failed: invalid renku metadata/);
+    expect(await countInProject(projectPath)).toEqual({ nodes: 0, relationships: 0, projects: 0 });
+  });
+});
+
+function run(command: string, args: string[], env: Record<string, string> = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      command,
+      args,
+      { cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'warn', ...env } },
+      (error, _stdout, stderr) => (error ? reject(new Error(stderr || error.message)) : resolve()),
+    );
+  });
+}
+
+describe('lineage on graphs of other shapes', () => {
+  it('finds each node of a diamond once', async () => {
+    const projectPath = newProject();
+    const document = zeroXDocument(
+      [
+        {
+          commit: sha('left'),
+          command: 'python left.py raw.csv',
+          used: ['raw.csv'],
+          generated: ['left.csv'],
+          at: '2020-01-01T10:00:00',
+        },
+        {
+          commit: sha('right'),
+          command: 'python right.py raw.csv',
+          used: ['raw.csv'],
+          generated: ['right.csv'],
+          at: '2020-01-01T11:00:00',
+        },
+        {
+          commit: sha('join'),
+          command: 'python join.py',
+          used: ['left.csv', 'right.csv'],
+          generated: ['joined.csv'],
+          at: '2020-01-01T12:00:00',
+        },
+      ],
+      [{ commit: sha('raw'), path: 'raw.csv' }],
+    );
+    await ingestDocument(driver, { projectPath, visibility: 'public' }, document);
+    const run = (name: string) => `/${sha(name)}#`;
+
+    const up = await findLineage(driver, anonymous, {
+      projectPath,
+      filePath: 'joined.csv',
+      direction: 'UPSTREAM',
+    });
+    expect(ids(up)).toEqual(
+      [
+        run('left'),
+        run('right'),
+        run('join'),
+        'raw.csv',
+        'left.csv',
+        'right.csv',
+        'joined.csv',
+      ].sort(),
+    );
+    expect(edges(up)).toEqual(
+      [
+        `raw.csv -> ${run('left')}`,
+        `raw.csv -> ${run('right')}`,
+        `${run('left')} -> left.csv`,
+        `${run('right')} -> right.csv`,
+        `left.csv -> ${run('join')}`,
+        `right.csv -> ${run('join')}`,
+        `${run('join')} -> joined.csv`,
+      ].sort(),
+    );
+
+    const down = await findLineage(driver, anonymous, {
+      projectPath,
+      filePath: 'raw.csv',
+      direction: 'DOWNSTREAM',
+    });
+    expect(ids(down)).toEqual(ids(up));
+    expect(edges(down)).toEqual(edges(up));
+  });
+
+  it('ends on a cycle and counts only the latest producer of a path', async () => {
+    const projectPath = newProject();
+    const document = zeroXDocument(
+      [
+        {
+          commit: sha('seed'),
+          command: 'python seed.py',
+          used: ['seed.txt'],
+          generated: ['a.txt'],
+          at: '2020-01-01T09:00:00',
+        },
+        {
+          commit: sha('ab'),
+          command: 'python ab.py',
+          used: ['a.txt'],
+          generated: ['b.txt'],
+          at: '2020-01-01T10:00:00',
+        },
+        {
+          commit: sha('ba'),
+          command: 'python ba.py',
+          used: ['b.txt'],
+          generated: ['a.txt'],
+          at: '2020-01-01T11:00:00',
+        },
+      ],
+      [{ commit: sha('plain'), path: 'seed.txt' }],
+    );
+    await ingestDocument(driver, { projectPath, visibility: 'public' }, document);
+    const run = (name: string) => `/${sha(name)}#`;
+
+    const both = await findLineage(driver, anonymous, {
+      projectPath,
+      filePath: 'a.txt',
+      direction: 'BOTH',
+    });
+    expect(edges(both)).toEqual(
+      [
+        `a.txt -> ${run('ab')}`,
+        `${run('ab')} -> b.txt`,
+        `b.txt -> ${run('ba')}`,
+        `${run('ba')} -> a.txt`,
+      ].sort(),
+    );
+
+    // The seed run made a.txt first, but a later run overwrote it: no edge from seed to a.txt.
+    const fromSeed = await findLineage(driver, anonymous, {
+      projectPath,
+      filePath: 'seed.txt',
+      direction: 'DOWNSTREAM',
+    });
+    expect(edges(fromSeed)).toEqual([`seed.txt -> ${run('seed')}`]);
+  });
+});
+
+describe('the lineage subgraph over HTTP', () => {
+  let running: Running;
+
+  beforeAll(async () => {
+    running = await startLineageSubgraph(
+      { port: 0, host: '127.0.0.1', neo4j: { uri: database.url } },
+      log,
+    );
+  });
+
+  afterAll(async () => {
+    await running?.stop();
+  });
+
+  async function post(query: string, variables: Record<string, unknown> = {}) {
+    const response = await fetch(running.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: response.status, text: await response.text() };
+  }
+
+  it('answers the lineage query with plain integers and strings', async () => {
+    const { text } = await post(
+      `query ($project: String!, $file: String!) {
+        lineage(projectPath: $project, filePath: $file, direction: UPSTREAM, depth: 1) {
+          nodes { id location label type }
+          edges { source target }
+        }
+      }`,
+      { project: zhbikes, file: 'data/preprocessed/zhbikes.parquet' },
+    );
+    expect(text).not.toMatch(/"low"|"high"/);
+    const body = JSON.parse(text);
+    expect(body.errors).toBeUndefined();
+    expect(body.data.lineage.nodes).toContainEqual({
+      id: cleanRun,
+      location: cleanRun,
+      label: 'python src/clean_data.py data/zhbikes data/preprocessed/zhbikes.parquet',
+      type: 'ProcessRun',
+    });
+  });
+
+  it('resolves Project.lineage from a representation', async () => {
+    const { text } = await post(
+      `query ($representations: [_Any!]!) {
+        _entities(representations: $representations) {
+          ... on Project { path lineage(filePath: "figs/grid_plot.png", direction: UPSTREAM, depth: 1) { nodes { id type } } }
+        }
+      }`,
+      { representations: [{ __typename: 'Project', path: zhbikes }] },
+    );
+    const body = JSON.parse(text);
+    expect(body.errors).toBeUndefined();
+    expect(body.data._entities[0].lineage.nodes).toContainEqual({
+      id: plotRun,
+      type: 'ProcessRun',
+    });
+  });
+
+  it('sends NOT_FOUND with the subgraph name for a file without lineage', async () => {
+    const { text } = await post(
+      `{ lineage(projectPath: "${zhbikes}", filePath: "README.md") { nodes { id } } }`,
+    );
+    const body = JSON.parse(text);
+    expect(body.errors[0].extensions).toMatchObject({ code: 'NOT_FOUND', subgraph: 'lineage' });
+  });
+
+  it('reports itself healthy while Neo4j answers', async () => {
+    const response = await fetch(running.url.replace(/\/graphql$/, '/health'));
+    expect(response.status).toBe(200);
+  });
+});
