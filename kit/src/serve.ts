@@ -6,7 +6,10 @@ import {
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import express, { type Express, type Request } from 'express';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import http from 'node:http';
@@ -74,10 +77,15 @@ export async function serveGraphQL<TContext extends BaseContext>(
   const server = new ApolloServer<TContext>({
     ...served,
     csrfPrevention: true,
+    // stopOnSignal (below) owns the signals, so the exit code stays 0.
+    stopOnTerminationSignals: false,
     introspection: !production,
     includeStacktraceInErrorResponses: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Field-level traces cost time on every request and only matter with
+      // Apollo Studio reporting, which is not set up here.
+      ...(tag ? [ApolloServerPluginInlineTraceDisabled()] : []),
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
       ...(options.plugins ?? []),
     ],

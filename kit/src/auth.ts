@@ -1,0 +1,146 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+
+import { apiError, backendError, ErrorCode } from './errors';
+
+/** The verified user behind a request. */
+export interface Caller {
+  /** The token's subject: the Keycloak user id. */
+  id: string;
+  username: string;
+  name?: string;
+  email?: string;
+  /** Realm roles, e.g. `renku-admin`. */
+  roles: string[];
+  /** The verified access token, for calls on the caller's behalf. Never log it. */
+  token: string;
+}
+
+export interface TokenVerifierOptions {
+  /** The issuer that tokens must name, e.g. `http://127.0.0.1:8080/realms/renku`. */
+  issuer: string;
+  /**
+   * Where the signing keys are fetched. Default `<issuer>/protocol/openid-connect/certs`;
+   * set it when services reach Keycloak at another address than browsers do.
+   */
+  jwksUrl?: string;
+  /** The audience that tokens must name: this API's own, not Keycloak's default `account`. */
+  audience: string;
+  /** Allowed clock skew for `exp` and `nbf`. Default 30 seconds. */
+  clockToleranceSec?: number;
+}
+
+export type TokenVerifier = (authorization: string | undefined) => Promise<Caller | undefined>;
+
+/**
+ * Asymmetric algorithms only: `none` and HMAC (whose key a client could know)
+ * are refused before any signature is checked.
+ */
+const algorithms = ['RS256', 'ES256'];
+
+/**
+ * Verifies `Authorization: Bearer <jwt>` against the issuer's published keys.
+ * No header means an anonymous caller (undefined); a header that does not
+ * verify is an UNAUTHENTICATED error, never a silent fall back to anonymous.
+ */
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const issuer = options.issuer.replace(/\/+$/, '');
+  const jwksUrl = new URL(options.jwksUrl ?? `${issuer}/protocol/openid-connect/certs`);
+  // jose caches the key set and refetches it (at most every 30 s) when a token names an unknown key.
+  const keys = createRemoteJWKSet(jwksUrl, { timeoutDuration: 5000 });
+
+  return async (authorization) => {
+    if (authorization === undefined || authorization.trim() === '') return undefined;
+
+    const match = /^Bearer\s+([A-Za-z0-9\-_.]+)\s*$/i.exec(authorization);
+    if (!match) {
+      throw apiError(
+        ErrorCode.Unauthenticated,
+        'the Authorization header must be "Bearer <access token>"',
+      );
+    }
+    const token = match[1];
+
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, keys, {
+        issuer,
+        audience: options.audience,
+        algorithms,
+        clockTolerance: options.clockToleranceSec ?? 30,
+      }));
+    } catch (error) {
+      throw translate(error, options.audience);
+    }
+    return toCaller(payload, token);
+  };
+}
+
+function toCaller(payload: JWTPayload, token: string): Caller {
+  // Keycloak marks access tokens `Bearer`; ID and refresh tokens must not pass as one.
+  if (payload.typ !== undefined && payload.typ !== 'Bearer') {
+    throw apiError(ErrorCode.Unauthenticated, 'the token is not an access token');
+  }
+  if (typeof payload.sub !== 'string' || payload.sub === '') {
+    throw apiError(ErrorCode.Unauthenticated, 'the access token names no subject');
+  }
+
+  const claim = (name: string) =>
+    typeof payload[name] === 'string' && payload[name] !== ''
+      ? (payload[name] as string)
+      : undefined;
+  const realmAccess = payload.realm_access as { roles?: unknown } | undefined;
+  const roles = Array.isArray(realmAccess?.roles)
+    ? realmAccess.roles.filter((role): role is string => typeof role === 'string')
+    : [];
+
+  return {
+    id: payload.sub,
+    username: claim('preferred_username') ?? payload.sub,
+    name: claim('name'),
+    email: claim('email'),
+    roles,
+    token,
+  };
+}
+
+/** Says what is wrong with a token without repeating any of it. */
+function translate(error: unknown, audience: string) {
+  if (!(error instanceof errors.JOSEError) || error instanceof errors.JWKSTimeout) {
+    return backendError('keycloak', error);
+  }
+  const unauthenticated = (message: string) => apiError(ErrorCode.Unauthenticated, message);
+
+  if (error instanceof errors.JWTExpired) {
+    return unauthenticated('the access token has expired; sign in again');
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case 'aud':
+        return unauthenticated(`the access token is not meant for this API (audience ${audience})`);
+      case 'iss':
+        return unauthenticated('the access token comes from another issuer');
+      case 'nbf':
+        return unauthenticated('the access token is not valid yet');
+      default:
+        return unauthenticated(`the access token's "${error.claim}" claim is invalid`);
+    }
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) {
+    return unauthenticated(`the access token must be signed with ${algorithms.join(' or ')}`);
+  }
+  if (
+    error instanceof errors.JWSSignatureVerificationFailed ||
+    error instanceof errors.JWKSNoMatchingKey
+  ) {
+    return unauthenticated('the access token is not signed by the issuer');
+  }
+  if (
+    error instanceof errors.JWSInvalid ||
+    error instanceof errors.JWTInvalid ||
+    error instanceof errors.JOSENotSupported
+  ) {
+    return unauthenticated('the access token is malformed');
+  }
+  // What is left concerns the key set itself: Keycloak answered with something unusable.
+  return backendError('keycloak', error);
+}

@@ -1,0 +1,42 @@
+import { readIdentityConfig } from './config';
+
+describe('identity configuration', () => {
+  it('derives the issuer from the internal Keycloak address by default', () => {
+    const config = readIdentityConfig({ IDENTITY_CLIENT_SECRET: 's' });
+
+    expect(config).toEqual({
+      port: 4001,
+      host: '127.0.0.1',
+      keycloak: {
+        url: 'http://127.0.0.1:8080',
+        realm: 'renku',
+        issuer: 'http://127.0.0.1:8080/realms/renku',
+        audience: 'renku-supergraph',
+        clientId: 'renku-identity',
+        clientSecret: 's',
+      },
+    });
+  });
+
+  it('keeps a public issuer apart from the internal address', () => {
+    const config = readIdentityConfig({
+      KEYCLOAK_URL: 'http://127.0.0.1:18080/',
+      KEYCLOAK_ISSUER: 'http://localhost:8080/realms/renku',
+      IDENTITY_CLIENT_SECRET: 's',
+    });
+
+    expect(config.keycloak.url).toBe('http://127.0.0.1:18080');
+    expect(config.keycloak.issuer).toBe('http://localhost:8080/realms/renku');
+  });
+
+  it('requires the service account secret', () => {
+    expect(() => readIdentityConfig({})).toThrow('IDENTITY_CLIENT_SECRET is required');
+  });
+
+  it('names a bad setting', () => {
+    expect(() => readIdentityConfig({ IDENTITY_CLIENT_SECRET: 's', PORT: 'x' })).toThrow('PORT');
+    expect(() => readIdentityConfig({ IDENTITY_CLIENT_SECRET: 's', KEYCLOAK_URL: 'nope' })).toThrow(
+      'KEYCLOAK_URL',
+    );
+  });
+});
