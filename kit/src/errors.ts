@@ -5,6 +5,8 @@ import { GraphQLError } from 'graphql';
  * API: clients branch on them, so a code is never renamed or reused.
  */
 export const ErrorCode = {
+  /** The HTTP request itself could not be read: not JSON, or too large. */
+  BadRequest: 'BAD_REQUEST',
   /** The request is malformed or an argument is out of range. */
   BadUserInput: 'BAD_USER_INPUT',
   /** No credentials, or credentials that cannot be verified. */

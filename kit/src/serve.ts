@@ -10,7 +10,7 @@ import {
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
-import express, { type Express, type Request } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -114,6 +114,8 @@ export async function serveGraphQL<TContext extends BaseContext>(
     }),
   );
 
+  app.use(refuseBadBodies(log));
+
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -130,6 +132,29 @@ export async function serveGraphQL<TContext extends BaseContext>(
       await server.stop();
       log.info(`${name} stopped`);
     },
+  };
+}
+
+/**
+ * Bodies that never reach GraphQL (broken JSON, too large) get a GraphQL-shaped
+ * JSON error instead of Express's HTML page, which would show a stack trace.
+ */
+function refuseBadBodies(log: Logger): ErrorRequestHandler {
+  return (error, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const status = typeof error?.status === 'number' ? error.status : 500;
+    const message =
+      error?.type === 'entity.parse.failed'
+        ? 'the request body is not valid JSON'
+        : error?.type === 'entity.too.large'
+          ? 'the request body is too large'
+          : status < 500
+            ? 'the request could not be read'
+            : 'internal error';
+    if (status >= 500) log.error({ err: error }, 'request failed');
+    res.status(status).json({
+      errors: [{ message, extensions: { code: status < 500 ? ErrorCode.BadRequest : ErrorCode.Internal } }],
+    });
   };
 }
 

@@ -1,0 +1,182 @@
+import { passwordGrant, startStack, type Stack } from '@renku-supergraph/stack';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const project = 'ada.analyst/tutorial-zhbikes';
+const demoCommit = '01f169f0beac20c7b3646b48df4010a15787adf8';
+
+/** The README's example query: one request that every subgraph answers a part of. */
+const demoQuery = /* GraphQL */ `
+  query Demo($path: String!) {
+    me {
+      username
+      name
+    }
+    project(path: $path) {
+      path
+      name
+      visibility
+      defaultBranch
+      branches(first: 10) {
+        totalCount
+        edges {
+          node {
+            name
+          }
+        }
+      }
+      sessions {
+        name
+        state
+        commit
+      }
+      lineage(filePath: "data/preprocessed/zhbikes.parquet") {
+        nodes {
+          id
+          location
+          label
+          type
+        }
+        edges {
+          source
+          target
+        }
+      }
+    }
+  }
+`;
+
+interface GraphQLAnswer {
+  data?: Record<string, any>;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+describe('the federated endpoint on the real stack', () => {
+  let stack: Stack;
+  let dataDir: string;
+  let token: string;
+
+  const post = async (body: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(stack.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as GraphQLAnswer };
+  };
+  const asAda = () => ({ authorization: `Bearer ${token}` });
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'renku-e2e-'));
+    stack = await startStack({ ports: 'free', dataDir });
+    token = await passwordGrant({
+      issuer: stack.keycloak.issuer,
+      username: 'ada.analyst',
+      password: 'ada-demo-password',
+    });
+  }, 900_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers one query from all five subgraphs with the demo data', async () => {
+    const started = await post(
+      {
+        query: `mutation Start($project: String!, $commit: String!) {
+          startSession(project: $project, commit: $commit) { name state }
+        }`,
+        variables: { project, commit: demoCommit },
+      },
+      asAda(),
+    );
+    expect(started.body.errors).toBeUndefined();
+    const sessionName = started.body.data!.startSession.name as string;
+
+    const { status, body } = await post({ query: demoQuery, variables: { path: project } }, asAda());
+
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    const data = body.data!;
+    // identity, from Keycloak
+    expect(data.me).toEqual({ username: 'ada.analyst', name: 'Ada Analyst' });
+    // projects, from Neo4j
+    expect(data.project).toMatchObject({ path: project, visibility: 'PUBLIC' });
+    // gitlab, from GitLab REST through Mesh
+    expect(data.project.defaultBranch).toBe('master');
+    expect(data.project.branches.totalCount).toBeGreaterThan(0);
+    expect(data.project.branches.edges.map((edge: any) => edge.node.name)).toContain('master');
+    // sessions, from JupyterHub
+    expect(data.project.sessions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: sessionName, commit: demoCommit })]),
+    );
+    // lineage, from Neo4j
+    const { nodes, edges } = data.project.lineage;
+    const clean = nodes.find((node: any) => node.type === 'ProcessRun' && /clean_data\.py/.test(node.label));
+    expect(clean).toBeDefined();
+    expect(nodes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: 'data/zhbikes', type: 'Directory' }),
+        expect.objectContaining({ id: 'data/preprocessed/zhbikes.parquet', type: 'File' }),
+      ]),
+    );
+    expect(edges).toEqual(
+      expect.arrayContaining([
+        { source: 'data/zhbikes', target: clean.id },
+        { source: clean.id, target: 'data/preprocessed/zhbikes.parquet' },
+      ]),
+    );
+
+    const stopped = await post(
+      { query: `mutation { stopSession(name: "${sessionName}") }` },
+      asAda(),
+    );
+    expect(stopped.body.errors).toBeUndefined();
+  });
+
+  it('answers anonymous callers with public data and no identity', async () => {
+    const { status, body } = await post({
+      query: '{ me { username } project(path: "ada.analyst/tutorial-zhbikes") { name defaultBranch } }',
+    });
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    expect(body.data).toEqual({
+      me: null,
+      project: { name: expect.any(String), defaultBranch: 'master' },
+    });
+  });
+
+  it('refuses a malformed query with HTTP 400 and a GraphQL error', async () => {
+    const { status, body } = await post({ query: '{ project(path: ' });
+    expect(status).toBe(400);
+    expect(body.errors?.[0].extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+  });
+
+  it('refuses an unknown field with HTTP 400', async () => {
+    const { status, body } = await post({ query: '{ project(path: "x/y") { nope } }' });
+    expect(status).toBe(400);
+    expect(body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('refuses variables of the wrong type with HTTP 400', async () => {
+    const { status, body } = await post({
+      query: 'query ($path: String!) { project(path: $path) { name } }',
+      variables: { path: 42 },
+    });
+    expect(status).toBe(400);
+    expect(body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('refuses a body that is not JSON with HTTP 400 and a JSON error', async () => {
+    const { status, body } = await post('{"query": ');
+    expect(status).toBe(400);
+    expect(body.errors?.[0]).toMatchObject({ message: 'the request body is not valid JSON' });
+  });
+
+  it('answers the health endpoint', async () => {
+    const response = await fetch(stack.gatewayUrl.replace(/\/graphql$/, '/health'));
+    expect(response.status).toBe(200);
+  });
+});
