@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** The seed the stand-in serves unless told otherwise; see README.md beside it. */
+export const defaultSeedFile = path.join(__dirname, 'seed.json');
+
+export type Visibility = 'public' | 'internal' | 'private';
+
+/** GitLab's access levels: guest 10, reporter 20, developer 30, maintainer 40, owner 50. */
+export type AccessLevel = 10 | 20 | 30 | 40 | 50;
+
+/** Token scopes as GitLab names them; the stand-in checks the ones its routes need. */
+export type Scope = 'api' | 'read_api' | 'read_user';
+
+export interface SeedUser {
+  id: number;
+  username: string;
+  name: string;
+  email: string;
+  /** The id of the user's personal namespace. */
+  namespaceId: number;
+  createdAt: string;
+  bio?: string;
+}
+
+export interface SeedToken {
+  token: string;
+  userId: number;
+  name: string;
+  scopes: Scope[];
+}
+
+export interface SeedGroup {
+  id: number;
+  path: string;
+  name: string;
+  parentId?: number;
+  createdAt: string;
+}
+
+export interface SeedCommit {
+  id: string;
+  parentIds: string[];
+  message: string;
+  /** The username of author and committer. */
+  author: string;
+  authoredDate: string;
+}
+
+export interface SeedBranch {
+  name: string;
+  commit: string;
+  protected?: boolean;
+}
+
+export interface SeedProject {
+  id: number;
+  /** A username or the full path of a group, e.g. `sdsc/teaching/hs2026`. */
+  namespace: string;
+  path: string;
+  name: string;
+  description: string;
+  visibility: Visibility;
+  defaultBranch: string;
+  topics: string[];
+  createdAt: string;
+  members: { userId: number; accessLevel: AccessLevel }[];
+  commits: SeedCommit[];
+  branches: SeedBranch[];
+}
+
+export interface Seed {
+  users: SeedUser[];
+  tokens: SeedToken[];
+  groups: SeedGroup[];
+  projects: SeedProject[];
+}
+
+/** Reads a seed file; a seed that refers to something it does not define is refused. */
+export function loadSeed(file: string = defaultSeedFile): Seed {
+  const seed = JSON.parse(fs.readFileSync(file, 'utf8')) as Seed;
+  const fail = (problem: string): never => {
+    throw new Error(`GitLab stand-in seed ${file}: ${problem}`);
+  };
+
+  for (const key of ['users', 'tokens', 'groups', 'projects'] as const) {
+    if (!Array.isArray(seed[key])) fail(`"${key}" must be a list`);
+  }
+  const userIds = new Set(seed.users.map((user) => user.id));
+  const usernames = new Set(seed.users.map((user) => user.username));
+  const groupIds = new Set(seed.groups.map((group) => group.id));
+
+  for (const token of seed.tokens) {
+    if (!userIds.has(token.userId))
+      fail(`token "${token.name}" names unknown user ${token.userId}`);
+  }
+  for (const group of seed.groups) {
+    if (group.parentId !== undefined && !groupIds.has(group.parentId)) {
+      fail(`group ${group.path} names unknown parent ${group.parentId}`);
+    }
+  }
+  for (const project of seed.projects) {
+    const where = `project ${project.namespace}/${project.path}`;
+    const shas = new Set(project.commits.map((commit) => commit.id));
+    for (const commit of project.commits) {
+      if (!/^[0-9a-f]{40}$/.test(commit.id)) fail(`${where}: commit "${commit.id}" is not a SHA-1`);
+      if (!usernames.has(commit.author))
+        fail(`${where}: commit author ${commit.author} is unknown`);
+      for (const parent of commit.parentIds) {
+        if (!shas.has(parent)) fail(`${where}: commit ${commit.id} has unknown parent ${parent}`);
+      }
+    }
+    for (const branch of project.branches) {
+      if (!shas.has(branch.commit)) fail(`${where}: branch ${branch.name} points nowhere`);
+    }
+    if (!project.branches.some((branch) => branch.name === project.defaultBranch)) {
+      fail(`${where}: default branch ${project.defaultBranch} does not exist`);
+    }
+    for (const member of project.members) {
+      if (!userIds.has(member.userId)) fail(`${where}: member ${member.userId} is unknown`);
+    }
+  }
+  return seed;
+}
