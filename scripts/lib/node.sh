@@ -37,4 +37,6 @@ ensure_packages() {
 build() {
   step "TypeScript build"
   (cd "$root" && npx tsc -b) || die "the TypeScript build failed"
+  step "GitLab subgraph (GraphQL Mesh) build"
+  (cd "$root" && npm run --silent build -w mesh) || die "the Mesh build of the gitlab subgraph failed"
 }
