@@ -123,7 +123,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         name: 'identity',
         workspace: 'subgraphs/identity',
         port: ports.identity,
-        env: keycloakEnv,
+        env: { ...keycloakEnv, IDENTITY_CLIENT_SECRET: keycloak.identityClientSecret },
         logDir,
       }).then(keep),
       startNodeService({

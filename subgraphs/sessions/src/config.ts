@@ -1,0 +1,50 @@
+import { readPort, readString, readUrl } from '@renku-supergraph/kit';
+
+type Env = Record<string, string | undefined>;
+
+export interface SessionsConfig {
+  /** `PORT`, default 4004; 0 picks a free port. */
+  port: number;
+  /** `HOST`, default `127.0.0.1`. */
+  host: string;
+  hub: {
+    /** `JUPYTERHUB_API_URL`, default `http://127.0.0.1:8081/hub/api`. */
+    apiUrl: string;
+    /** `JUPYTERHUB_URL`, default `http://127.0.0.1:8000`: the public proxy session URLs use. */
+    publicUrl: string;
+    /** `JUPYTERHUB_API_TOKEN`, required: the token of the hub service `renku-sessions`. */
+    token: string;
+  };
+  auth: {
+    /** `KEYCLOAK_ISSUER`, default `http://127.0.0.1:8080/realms/renku`. */
+    issuer: string;
+    /** `KEYCLOAK_JWKS_URL`, default: the issuer's `/protocol/openid-connect/certs`. */
+    jwksUrl?: string;
+    /** `KEYCLOAK_AUDIENCE`, default `renku-supergraph`. */
+    audience: string;
+  };
+  /**
+   * `SESSIONS_GIT_URL`, default none: the base URL (or `file://` folder) of the projects' git
+   * repositories; a session of `ns/name` clones `<base>/ns/name.git`. Without it sessions start
+   * in an empty working folder.
+   */
+  gitBaseUrl?: string;
+}
+
+export function readSessionsConfig(env: Env): SessionsConfig {
+  return {
+    port: readPort(env, 'PORT', 4004),
+    host: readString(env, 'HOST', '127.0.0.1'),
+    hub: {
+      apiUrl: readUrl(env, 'JUPYTERHUB_API_URL', 'http://127.0.0.1:8081/hub/api'),
+      publicUrl: readUrl(env, 'JUPYTERHUB_URL', 'http://127.0.0.1:8000'),
+      token: readString(env, 'JUPYTERHUB_API_TOKEN'),
+    },
+    auth: {
+      issuer: readUrl(env, 'KEYCLOAK_ISSUER', 'http://127.0.0.1:8080/realms/renku'),
+      jwksUrl: env.KEYCLOAK_JWKS_URL ? readUrl(env, 'KEYCLOAK_JWKS_URL') : undefined,
+      audience: readString(env, 'KEYCLOAK_AUDIENCE', 'renku-supergraph'),
+    },
+    gitBaseUrl: env.SESSIONS_GIT_URL ? readUrl(env, 'SESSIONS_GIT_URL') : undefined,
+  };
+}

@@ -1,0 +1,66 @@
+import {
+  createTokenVerifier,
+  serveGraphQL,
+  type Logger,
+  type Running,
+} from '@renku-supergraph/kit';
+
+import type { SessionsConfig } from './config';
+import { HubClient } from './hub-client';
+import type { SessionsContext } from './resolvers';
+import { buildSessionsSchema } from './schema';
+import { Sessions, type Session } from './sessions';
+
+export { readSessionsConfig, type SessionsConfig } from './config';
+export { HubClient } from './hub-client';
+export { serverName } from './server-name';
+export { Sessions } from './sessions';
+
+/** What the hub service `renku-sessions` is given (see stack/jupyterhub/jupyterhub_config.py). */
+const neededScopes = ['admin:users', 'servers'];
+
+/**
+ * Serves the sessions subgraph. JupyterHub need not be up yet: `/health` answers 503 and
+ * session fields fail with BACKEND_UNAVAILABLE until it is.
+ */
+export async function startSessionsSubgraph(config: SessionsConfig, log: Logger): Promise<Running> {
+  const hub = new HubClient({ apiUrl: config.hub.apiUrl, token: config.hub.token });
+  const sessions = new Sessions(hub, {
+    publicUrl: config.hub.publicUrl,
+    repositoryOf: config.gitBaseUrl
+      ? (project) => `${config.gitBaseUrl}/${project}.git`
+      : undefined,
+  });
+  const verify = createTokenVerifier(config.auth);
+
+  try {
+    const [version, service] = await Promise.all([hub.version(), hub.whoami()]);
+    log.info({ version, service: service.name, api: config.hub.apiUrl }, 'JupyterHub answers');
+    const missing = neededScopes.filter((scope) => !service.scopes.includes(scope));
+    if (missing.length > 0) {
+      log.warn({ missing }, 'the JupyterHub token lacks scopes that starting sessions needs');
+    }
+  } catch (error) {
+    log.warn({ err: error, api: config.hub.apiUrl }, 'JupyterHub is not reachable yet');
+  }
+
+  return serveGraphQL<SessionsContext>({
+    name: 'sessions',
+    schema: buildSessionsSchema(),
+    log,
+    port: config.port,
+    host: config.host,
+    // With our token, so that a hub that no longer knows it is not reported ready.
+    ready: async () => {
+      await hub.whoami();
+    },
+    context: async (base) => {
+      const caller = await verify(base.authorization);
+      let mine: Promise<Session[]> | undefined;
+      const readMine = caller
+        ? () => (mine ??= sessions.list(caller.username))
+        : () => Promise.resolve([]);
+      return { ...base, caller, sessions, mine: readMine };
+    },
+  });
+}

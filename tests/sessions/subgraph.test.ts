@@ -1,0 +1,295 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { createLogger, type Running } from '../../kit/src';
+import { freePort } from '../../stack/src/ports';
+import { sleep } from '../../stack/src/process';
+import {
+  provisionJupyterHub,
+  startJupyterHub,
+  type JupyterHub,
+} from '../../stack/src/services/jupyterhub';
+import { keycloakDemoUsers, startKeycloak, type Keycloak } from '../../stack/src/services/keycloak';
+import { passwordGrant } from '../../stack/src/tokens';
+import { readSessionsConfig, startSessionsSubgraph } from '../../subgraphs/sessions/src';
+
+interface Answer {
+  data?: Record<string, any> | null;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+const project = 'ada.analyst/tutorial-zhbikes';
+const log = createLogger('sessions-test', 'silent');
+
+let dataDir: string;
+let hub: JupyterHub;
+let keycloak: Keycloak;
+let subgraph: Running;
+let ada: string;
+let bob: string;
+let commit: string;
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sessions-subgraph-'));
+  await provisionJupyterHub();
+  [hub, keycloak] = await Promise.all([
+    startJupyterHub({ dataDir: path.join(dataDir, 'hub') }),
+    startKeycloak(),
+  ]);
+  commit = makeRepository(path.join(dataDir, 'git', `${project}.git`));
+  subgraph = await startSessionsSubgraph(
+    readSessionsConfig({
+      PORT: '0',
+      JUPYTERHUB_API_URL: hub.apiUrl,
+      JUPYTERHUB_URL: hub.url,
+      JUPYTERHUB_API_TOKEN: hub.serviceToken,
+      KEYCLOAK_ISSUER: keycloak.issuer,
+      SESSIONS_GIT_URL: `file://${path.join(dataDir, 'git')}`,
+    }),
+    log,
+  );
+  const signIn = ({ username, password }: { username: string; password: string }) =>
+    passwordGrant({ issuer: keycloak.issuer, username, password });
+  [ada, bob] = await Promise.all([signIn(keycloakDemoUsers.ada), signIn(keycloakDemoUsers.bob)]);
+});
+
+afterAll(async () => {
+  await subgraph?.stop();
+  await Promise.all([hub?.stop(), keycloak?.stop()]);
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+const sessionFields = `name state message url started commit branch image
+  project { path } owner { username }`;
+
+describe('the sessions subgraph with Keycloak tokens and a real hub', () => {
+  it('starts a session for the signed-in user, runs it and stops it', async () => {
+    const started = await graphql(
+      `mutation ($project: String!, $commit: String!) {
+        startSession(project: $project, commit: $commit, branch: "master") { ${sessionFields} }
+      }`,
+      { project, commit },
+      ada,
+    );
+    expect(started.errors).toBeUndefined();
+    const session = started.data?.startSession;
+    expect(session).toMatchObject({
+      state: 'STARTING',
+      commit,
+      branch: 'master',
+      project: { path: project },
+      owner: { username: 'ada.analyst' },
+      url: `${hub.url}/user/ada.analyst/${session.name}/`,
+    });
+
+    const running = await untilState(ada, session.name, 'RUNNING');
+    expect(running.started).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    const checkout = path.join(dataDir, 'hub', 'sessions', 'ada.analyst', session.name);
+    expect(fs.readFileSync(path.join(checkout, 'tutorial-zhbikes', 'README.md'), 'utf8')).toBe(
+      '# tutorial-zhbikes\n',
+    );
+    const answer = await fetch(`${running.url}api`);
+    expect(await answer.json()).toEqual({ version: expect.stringMatching(/^2\./) });
+
+    const viaProject = await graphql(
+      `
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Project {
+              sessions {
+                name
+                state
+              }
+            }
+          }
+        }
+      `,
+      { representations: [{ __typename: 'Project', path: project }] },
+      ada,
+    );
+    expect(viaProject.data?._entities).toEqual([
+      { sessions: [{ name: session.name, state: 'RUNNING' }] },
+    ]);
+
+    const stopped = await graphql(
+      'mutation ($name: ID!) { stopSession(name: $name) }',
+      { name: session.name },
+      ada,
+    );
+    expect(stopped).toEqual({ data: { stopSession: true } });
+    await until(
+      async () => (await graphql('{ sessions { name } }', {}, ada)).data?.sessions,
+      (sessions) => sessions?.length === 0,
+    );
+  });
+
+  it('keeps each user to their own sessions', async () => {
+    const started = await graphql(
+      `
+        mutation ($project: String!, $commit: String!) {
+          startSession(project: $project, commit: $commit) {
+            name
+          }
+        }
+      `,
+      { project, commit },
+      ada,
+    );
+    const name = started.data?.startSession.name;
+
+    expect((await graphql('{ sessions { name } }', {}, bob)).data).toEqual({ sessions: [] });
+    const seen = await graphql(
+      'query ($name: ID!) { session(name: $name) { name } }',
+      { name },
+      bob,
+    );
+    expect(seen.data).toEqual({ session: null });
+    const stopped = await graphql(
+      'mutation ($name: ID!) { stopSession(name: $name, force: true) }',
+      { name },
+      bob,
+    );
+    expect(stopped.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+
+    const own = await graphql(
+      '{ sessions(project: "ada.analyst/tutorial-zhbikes") { name } }',
+      {},
+      ada,
+    );
+    expect(own.data).toEqual({ sessions: [{ name }] });
+    await graphql('mutation ($name: ID!) { stopSession(name: $name, force: true) }', { name }, ada);
+  });
+
+  it('gives anonymous callers no sessions and refuses their mutations', async () => {
+    expect((await graphql('{ sessions { name } }')).data).toEqual({ sessions: [] });
+    const viaProject = await graphql(
+      `
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Project {
+              sessions {
+                name
+              }
+            }
+          }
+        }
+      `,
+      { representations: [{ __typename: 'Project', path: project }] },
+    );
+    expect(viaProject.data?._entities).toEqual([{ sessions: [] }]);
+
+    const start = await graphql(
+      `mutation { startSession(project: "${project}", commit: "${commit}") { name } }`,
+    );
+    expect(start.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    const stop = await graphql('mutation { stopSession(name: "anything") }');
+    expect(stop.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses a token it cannot verify', async () => {
+    const answer = await graphql('{ sessions { name } }', {}, `${ada.slice(0, -4)}AAAA`);
+    expect(answer.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('answers BAD_USER_INPUT for a malformed commit id', async () => {
+    const answer = await graphql(
+      `mutation { startSession(project: "${project}", commit: "HEAD~1") { name } }`,
+      {},
+      ada,
+    );
+    expect(answer.errors?.[0]).toMatchObject({
+      message: 'commit must be a commit id of 7 to 64 hexadecimal digits',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  });
+
+  it('reports an unreachable hub as BACKEND_UNAVAILABLE on the field', async () => {
+    const deadHub = `http://127.0.0.1:${await freePort()}/hub/api`;
+    const orphan = await startSessionsSubgraph(
+      readSessionsConfig({
+        PORT: '0',
+        JUPYTERHUB_API_URL: deadHub,
+        JUPYTERHUB_API_TOKEN: 'unused',
+        KEYCLOAK_ISSUER: keycloak.issuer,
+      }),
+      log,
+    );
+    try {
+      const answer = await graphql('{ sessions { name } }', {}, ada, orphan.url);
+      expect(answer.errors?.[0]).toMatchObject({
+        message: 'jupyterhub is not answering; try again shortly',
+        path: ['sessions'],
+        extensions: { code: 'BACKEND_UNAVAILABLE', backend: 'jupyterhub', subgraph: 'sessions' },
+      });
+      const health = await fetch(orphan.url.replace(/\/graphql$/, '/health'));
+      expect(health.status).toBe(503);
+    } finally {
+      await orphan.stop();
+    }
+  });
+});
+
+async function graphql(
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+  url = subgraph.url,
+): Promise<Answer> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as Answer;
+}
+
+async function untilState(token: string, name: string, state: string): Promise<any> {
+  const session = await until(
+    async () =>
+      (
+        await graphql(
+          `query ($name: ID!) { session(name: $name) { ${sessionFields} } }`,
+          { name },
+          token,
+        )
+      ).data?.session,
+    (found) => found?.state === state || found?.state === 'FAILED',
+  );
+  expect(session).toMatchObject({ state });
+  return session;
+}
+
+/** Polls until `done` holds; the test's own timeout bounds the wait. */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    await sleep(250);
+  }
+}
+
+/** A one-commit repository where SESSIONS_GIT_URL leads for the project; its commit id. */
+function makeRepository(folder: string): string {
+  fs.mkdirSync(folder, { recursive: true });
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', folder, ...args], { encoding: 'utf8' }).trim();
+  git('init', '--quiet', '--initial-branch=master');
+  fs.writeFileSync(path.join(folder, 'README.md'), '# tutorial-zhbikes\n');
+  git('add', 'README.md');
+  git(
+    '-c',
+    'user.name=Test',
+    '-c',
+    'user.email=test@example.org',
+    'commit',
+    '--quiet',
+    '-m',
+    'Start',
+  );
+  return git('rev-parse', 'HEAD');
+}
