@@ -76,13 +76,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     started.push(service);
     return service;
   };
+  // Waits for every start, so a failure of one never leaves another running
+  // unrecorded; then fails with the first error.
+  const all = async <T extends unknown[]>(starts: { [K in keyof T]: Promise<T[K]> }) => {
+    const settled = await Promise.allSettled(starts);
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as T;
+  };
   const stopAll = async () => {
     for (const service of started.reverse()) await service.stop().catch(() => undefined);
   };
 
   try {
     step('starting Neo4j, Keycloak, JupyterHub and the GitLab stand-in');
-    const [neo4j, keycloak, hub, gitlab] = await Promise.all([
+    const [neo4j, keycloak, hub, gitlab] = await all([
       startNeo4j({
         boltPort: ports.neo4j,
         dataDir: path.join(options.dataDir, 'neo4j'),
@@ -118,7 +126,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       KEYCLOAK_AUDIENCE: 'renku-supergraph',
     };
     const neo4jEnv = { NEO4J_URI: neo4j.url };
-    const subgraphs = await Promise.all([
+    const subgraphs = await all([
       startNodeService({
         name: 'identity',
         workspace: 'subgraphs/identity',

@@ -1,8 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** The seed the stand-in serves unless told otherwise; see README.md beside it. */
-export const defaultSeedFile = path.join(__dirname, 'seed.json');
+import { repoRoot } from '../../paths';
+
+/**
+ * The seed the stand-in serves unless told otherwise; see README.md beside it.
+ * Named from the source folder: the compiled code runs from dist/, where tsc
+ * does not copy JSON files.
+ */
+export const defaultSeedFile = path.join(
+  repoRoot,
+  'stack',
+  'src',
+  'services',
+  'gitlab-standin',
+  'seed.json',
+);
 
 export type Visibility = 'public' | 'internal' | 'private';
 
