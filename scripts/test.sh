@@ -13,6 +13,18 @@ if grep -rn --include='*.ts' --include='*.py' --include='*.java' 'FIXME' \
   die "FIXME marks are not allowed: fix them or turn them into TODO(#issue)"
 fi
 
+# `docker-compose config` checks docker-compose.yml without an engine (Debian's
+# docker-compose 1.29; the docker client here has no compose plugin).
+if ! command -v docker-compose >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "docker-compose (Debian package, to validate docker-compose.yml)"
+    (apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null) \
+      || die "could not install docker-compose: install Debian's docker-compose package"
+  else
+    die "docker-compose is missing: install Debian's docker-compose package (sudo apt-get install docker-compose)"
+  fi
+fi
+
 step "provisioning the real services"
 node "$root/stack/dist/cli.js" provision
 

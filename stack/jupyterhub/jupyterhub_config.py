@@ -14,6 +14,9 @@ data_dir = os.environ['RENKU_HUB_DATA_DIR']
 public_port = os.environ['RENKU_HUB_PUBLIC_PORT']
 api_port = os.environ['RENKU_HUB_API_PORT']
 proxy_api_port = os.environ['RENKU_HUB_PROXY_API_PORT']
+# 0.0.0.0 in a container (docker-compose.yml), where the sessions subgraph is another host.
+bind_host = os.environ.get('RENKU_HUB_BIND_HOST', '127.0.0.1')
+public_url = os.environ.get('RENKU_HUB_PUBLIC_URL', f'http://127.0.0.1:{public_port}')
 
 
 def kept_secret(name):
@@ -27,9 +30,11 @@ def kept_secret(name):
 
 
 # Loopback only; every piece of state lives in the data folder so that instances never collide.
-c.JupyterHub.bind_url = f'http://127.0.0.1:{public_port}'
-c.JupyterHub.public_url = f'http://127.0.0.1:{public_port}'
-c.JupyterHub.hub_bind_url = f'http://127.0.0.1:{api_port}'
+c.JupyterHub.bind_url = f'http://{bind_host}:{public_port}'
+c.JupyterHub.public_url = public_url
+c.JupyterHub.hub_bind_url = f'http://{bind_host}:{api_port}'
+# Single-user servers run beside the hub and reach it over loopback.
+c.JupyterHub.hub_connect_url = f'http://127.0.0.1:{api_port}'
 c.JupyterHub.db_url = 'sqlite:///' + os.path.join(data_dir, 'jupyterhub.sqlite')
 c.JupyterHub.cookie_secret_file = os.path.join(data_dir, 'jupyterhub_cookie_secret')
 c.JupyterHub.pid_file = os.path.join(data_dir, 'jupyterhub.pid')
