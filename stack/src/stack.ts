@@ -178,7 +178,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         name: 'gateway',
         workspace: 'supergraph',
         port: ports.gateway,
-        env: subgraphUrls,
+        env: { ...subgraphUrls, ...keycloakEnv },
         logDir,
       }),
     );

@@ -2,6 +2,8 @@ import { ConfigError, readBoolean, readPort, readString, readUrl } from '@renku-
 import path from 'node:path';
 
 export interface GatewayConfig {
+  /** Who signs the tokens the gateway accepts (see TokenVerifierOptions). */
+  auth: { issuer: string; jwksUrl?: string; audience: string };
   port: number;
   host: string;
   supergraphFile: string;
@@ -23,6 +25,9 @@ const defaultSupergraph = path.resolve(__dirname, '..', 'supergraph.graphql');
  * | SUBGRAPH_<NAME>_URL | routing_url of rover.yaml | where a subgraph is |
  * | SUBGRAPH_TIMEOUT_MS | 10000 | how long one subgraph call may take |
  * | NODE_ENV | development | `production` turns off introspection and Sandbox |
+ * | KEYCLOAK_ISSUER | http://127.0.0.1:8080/realms/renku | the issuer tokens must name |
+ * | KEYCLOAK_JWKS_URL | <issuer>/protocol/openid-connect/certs | where its keys are |
+ * | KEYCLOAK_AUDIENCE | renku-supergraph | the audience tokens must name |
  */
 export function readGatewayConfig(env: Env = process.env): GatewayConfig {
   const subgraphUrls: Record<string, string> = {};
@@ -36,7 +41,13 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
     throw new ConfigError('SUBGRAPH_TIMEOUT_MS', 'must be a positive number of milliseconds');
   }
 
+  const jwksUrl = env.KEYCLOAK_JWKS_URL ? readUrl(env, 'KEYCLOAK_JWKS_URL') : undefined;
   return {
+    auth: {
+      issuer: readUrl(env, 'KEYCLOAK_ISSUER', 'http://127.0.0.1:8080/realms/renku'),
+      jwksUrl,
+      audience: readString(env, 'KEYCLOAK_AUDIENCE', 'renku-supergraph'),
+    },
     port: readPort(env, 'PORT', 4000),
     host: readString(env, 'HOST', '127.0.0.1'),
     supergraphFile: readString(env, 'SUPERGRAPH_FILE', defaultSupergraph),

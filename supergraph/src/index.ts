@@ -1,5 +1,12 @@
 import { ApolloGateway } from '@apollo/gateway';
-import { serveGraphQL, type Logger, type Running } from '@renku-supergraph/kit';
+import {
+  createTokenVerifier,
+  ErrorCode,
+  serveGraphQL,
+  type Logger,
+  type Running,
+} from '@renku-supergraph/kit';
+import { GraphQLError } from 'graphql';
 import fs from 'node:fs';
 
 import type { GatewayConfig } from './config';
@@ -21,10 +28,30 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     logger: log,
   });
 
+  // Authentication happens here first: a request with a bad token is refused
+  // as a whole (HTTP 401) before any subgraph is asked. Each subgraph still
+  // verifies the token itself and decides what the caller may see.
+  const verify = createTokenVerifier(config.auth);
+  const authenticate = async (authorization: string | undefined) => {
+    try {
+      await verify(authorization);
+    } catch (error) {
+      if (!(error instanceof GraphQLError)) throw error;
+      const status = error.extensions.code === ErrorCode.Unauthenticated ? 401 : 503;
+      throw new GraphQLError(error.message, {
+        extensions: { ...error.extensions, http: { status } },
+      });
+    }
+  };
+
   return serveGraphQL({
     name: 'gateway',
     role: 'gateway',
     gateway,
+    context: async (base) => {
+      await authenticate(base.authorization);
+      return base;
+    },
     log,
     port: config.port,
     host: config.host,

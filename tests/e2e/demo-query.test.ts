@@ -148,6 +148,19 @@ describe('the federated endpoint on the real stack', () => {
     });
   });
 
+  it('refuses a tampered token at the gateway with HTTP 401', async () => {
+    const [header, payload, signature] = token.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const forged = Buffer.from(JSON.stringify({ ...claims, preferred_username: 'grace.admin' }));
+    const { status, body } = await post(
+      { query: '{ me { username } }' },
+      { authorization: `Bearer ${header}.${forged.toString('base64url')}.${signature}` },
+    );
+    expect(status).toBe(401);
+    expect(body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect(body.data ?? null).toBeNull();
+  });
+
   it('refuses a malformed query with HTTP 400 and a GraphQL error', async () => {
     const { status, body } = await post({ query: '{ project(path: ' });
     expect(status).toBe(400);
