@@ -1,8 +1,4 @@
-import {
-  ApolloServer,
-  type ApolloServerOptions,
-  type ApolloServerPlugin,
-} from '@apollo/server';
+import { ApolloServer, type ApolloServerOptions, type ApolloServerPlugin } from '@apollo/server';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -153,7 +149,9 @@ function refuseBadBodies(log: Logger): ErrorRequestHandler {
             : 'internal error';
     if (status >= 500) log.error({ err: error }, 'request failed');
     res.status(status).json({
-      errors: [{ message, extensions: { code: status < 500 ? ErrorCode.BadRequest : ErrorCode.Internal } }],
+      errors: [
+        { message, extensions: { code: status < 500 ? ErrorCode.BadRequest : ErrorCode.Internal } },
+      ],
     });
   };
 }

@@ -17,7 +17,11 @@ export async function assertPortFree(port: number, owner: string): Promise<void>
   await new Promise<void>((resolve, reject) => {
     const server = net.createServer();
     server.once('error', () =>
-      reject(new Error(`port ${port} for ${owner} is already in use; stop what holds it or choose another port`)),
+      reject(
+        new Error(
+          `port ${port} for ${owner} is already in use; stop what holds it or choose another port`,
+        ),
+      ),
     );
     server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
   });

@@ -59,7 +59,9 @@ export async function spawnService(options: SpawnOptions): Promise<Spawned> {
   }
   await stop();
   const reason = exited ? `exited (${exited})` : 'did not become ready in time';
-  throw new Error(`${options.name} ${reason}; last lines of ${options.logFile}:\n${tail(options.logFile)}`);
+  throw new Error(
+    `${options.name} ${reason}; last lines of ${options.logFile}:\n${tail(options.logFile)}`,
+  );
 }
 
 async function stopGroup(child: ChildProcess): Promise<void> {

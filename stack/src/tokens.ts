@@ -22,7 +22,9 @@ export async function passwordGrant(options: {
   });
   const body = (await response.json()) as { access_token?: string; error_description?: string };
   if (!response.ok || !body.access_token) {
-    throw new Error(`sign-in of ${options.username} failed: ${body.error_description ?? response.status}`);
+    throw new Error(
+      `sign-in of ${options.username} failed: ${body.error_description ?? response.status}`,
+    );
   }
   return body.access_token;
 }

@@ -46,8 +46,16 @@ describe('supergraph composition', () => {
       'type Query { other: Thing }\ntype Thing @key(fields: "id") { id: ID! size: String }',
     );
     const broken = [
-      { name: 'a', routingUrl: 'http://127.0.0.1:1/graphql', schemaFile: path.join(dir, 'a.graphql') },
-      { name: 'b', routingUrl: 'http://127.0.0.1:2/graphql', schemaFile: path.join(dir, 'b.graphql') },
+      {
+        name: 'a',
+        routingUrl: 'http://127.0.0.1:1/graphql',
+        schemaFile: path.join(dir, 'a.graphql'),
+      },
+      {
+        name: 'b',
+        routingUrl: 'http://127.0.0.1:2/graphql',
+        schemaFile: path.join(dir, 'b.graphql'),
+      },
     ];
     expect(() => composeSupergraph(broken)).toThrow(/composition failed/);
     fs.rmSync(dir, { recursive: true });

@@ -27,14 +27,20 @@ describe('docker-compose.yml', () => {
   it('rejects a broken copy, so the check above can fail', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-'));
     const broken = path.join(dir, 'docker-compose.yml');
-    fs.writeFileSync(broken, fs.readFileSync(composeFile, 'utf8').replace('depends_on:', 'depends_onn:'));
+    fs.writeFileSync(
+      broken,
+      fs.readFileSync(composeFile, 'utf8').replace('depends_on:', 'depends_onn:'),
+    );
     expect(composeConfig(broken).status).not.toBe(0);
     fs.rmSync(dir, { recursive: true });
   });
 
   it('starts the gateway only after every subgraph is healthy', () => {
     const config = YAML.parse(
-      execFileSync('docker-compose', ['-f', composeFile, 'config'], { cwd: root, encoding: 'utf8' }),
+      execFileSync('docker-compose', ['-f', composeFile, 'config'], {
+        cwd: root,
+        encoding: 'utf8',
+      }),
     );
     const dependsOn = config.services.gateway.depends_on;
     for (const subgraph of ['identity', 'projects', 'lineage', 'sessions', 'gitlab-subgraph']) {

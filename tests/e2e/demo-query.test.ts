@@ -95,7 +95,10 @@ describe('the federated endpoint on the real stack', () => {
     expect(started.body.errors).toBeUndefined();
     const sessionName = started.body.data!.startSession.name as string;
 
-    const { status, body } = await post({ query: demoQuery, variables: { path: project } }, asAda());
+    const { status, body } = await post(
+      { query: demoQuery, variables: { path: project } },
+      asAda(),
+    );
 
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
@@ -114,7 +117,9 @@ describe('the federated endpoint on the real stack', () => {
     );
     // lineage, from Neo4j
     const { nodes, edges } = data.project.lineage;
-    const clean = nodes.find((node: any) => node.type === 'ProcessRun' && /clean_data\.py/.test(node.label));
+    const clean = nodes.find(
+      (node: any) => node.type === 'ProcessRun' && /clean_data\.py/.test(node.label),
+    );
     expect(clean).toBeDefined();
     expect(nodes).toEqual(
       expect.arrayContaining([
@@ -138,7 +143,8 @@ describe('the federated endpoint on the real stack', () => {
 
   it('answers anonymous callers with public data and no identity', async () => {
     const { status, body } = await post({
-      query: '{ me { username } project(path: "ada.analyst/tutorial-zhbikes") { name defaultBranch } }',
+      query:
+        '{ me { username } project(path: "ada.analyst/tutorial-zhbikes") { name defaultBranch } }',
     });
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
