@@ -178,7 +178,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         name: 'gateway',
         workspace: 'supergraph',
         port: ports.gateway,
-        env: { ...subgraphUrls, ...keycloakEnv },
+        // Two cores run every backend here: allow slow answers that a
+        // deployment (default 10 s) would treat as a failure.
+        env: { ...subgraphUrls, ...keycloakEnv, SUBGRAPH_TIMEOUT_MS: '30000' },
         logDir,
       }),
     );

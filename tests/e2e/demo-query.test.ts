@@ -67,6 +67,26 @@ describe('the federated endpoint on the real stack', () => {
   };
   const asAda = () => ({ authorization: `Bearer ${token}` });
 
+  /** Runs a check; when it fails, the error carries the end of every service's log. */
+  const withLogs = async (check: () => Promise<void>) => {
+    try {
+      await check();
+    } catch (error) {
+      const tails = fs
+        .readdirSync(stack.logDir)
+        .map((file) => {
+          const lines = fs
+            .readFileSync(path.join(stack.logDir, file), 'utf8')
+            .trimEnd()
+            .split('\n');
+          return `--- ${file}\n${lines.slice(-15).join('\n')}`;
+        })
+        .join('\n');
+      (error as Error).message += `\n\nservice logs:\n${tails}`;
+      throw error;
+    }
+  };
+
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'renku-e2e-'));
     stack = await startStack({ ports: 'free', dataDir });
@@ -82,64 +102,67 @@ describe('the federated endpoint on the real stack', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('answers one query from all five subgraphs with the demo data', async () => {
-    const started = await post(
-      {
-        query: `mutation Start($project: String!, $commit: String!) {
+  it('answers one query from all five subgraphs with the demo data', () =>
+    withLogs(async () => {
+      const started = await post(
+        {
+          query: `mutation Start($project: String!, $commit: String!) {
           startSession(project: $project, commit: $commit) { name state }
         }`,
-        variables: { project, commit: demoCommit },
-      },
-      asAda(),
-    );
-    expect(started.body.errors).toBeUndefined();
-    const sessionName = started.body.data!.startSession.name as string;
+          variables: { project, commit: demoCommit },
+        },
+        asAda(),
+      );
+      expect(started.body.errors).toBeUndefined();
+      const sessionName = started.body.data!.startSession.name as string;
 
-    const { status, body } = await post(
-      { query: demoQuery, variables: { path: project } },
-      asAda(),
-    );
+      const { status, body } = await post(
+        { query: demoQuery, variables: { path: project } },
+        asAda(),
+      );
 
-    expect(status).toBe(200);
-    expect(body.errors).toBeUndefined();
-    const data = body.data!;
-    // identity, from Keycloak
-    expect(data.me).toEqual({ username: 'ada.analyst', name: 'Ada Analyst' });
-    // projects, from Neo4j
-    expect(data.project).toMatchObject({ path: project, visibility: 'PUBLIC' });
-    // gitlab, from GitLab REST through Mesh
-    expect(data.project.defaultBranch).toBe('master');
-    expect(data.project.branches.totalCount).toBeGreaterThan(0);
-    expect(data.project.branches.edges.map((edge: any) => edge.node.name)).toContain('master');
-    // sessions, from JupyterHub
-    expect(data.project.sessions).toEqual(
-      expect.arrayContaining([expect.objectContaining({ name: sessionName, commit: demoCommit })]),
-    );
-    // lineage, from Neo4j
-    const { nodes, edges } = data.project.lineage;
-    const clean = nodes.find(
-      (node: any) => node.type === 'ProcessRun' && /clean_data\.py/.test(node.label),
-    );
-    expect(clean).toBeDefined();
-    expect(nodes).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ id: 'data/zhbikes', type: 'Directory' }),
-        expect.objectContaining({ id: 'data/preprocessed/zhbikes.parquet', type: 'File' }),
-      ]),
-    );
-    expect(edges).toEqual(
-      expect.arrayContaining([
-        { source: 'data/zhbikes', target: clean.id },
-        { source: clean.id, target: 'data/preprocessed/zhbikes.parquet' },
-      ]),
-    );
+      expect(status).toBe(200);
+      expect(body.errors).toBeUndefined();
+      const data = body.data!;
+      // identity, from Keycloak
+      expect(data.me).toEqual({ username: 'ada.analyst', name: 'Ada Analyst' });
+      // projects, from Neo4j
+      expect(data.project).toMatchObject({ path: project, visibility: 'PUBLIC' });
+      // gitlab, from GitLab REST through Mesh
+      expect(data.project.defaultBranch).toBe('master');
+      expect(data.project.branches.totalCount).toBeGreaterThan(0);
+      expect(data.project.branches.edges.map((edge: any) => edge.node.name)).toContain('master');
+      // sessions, from JupyterHub
+      expect(data.project.sessions).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ name: sessionName, commit: demoCommit }),
+        ]),
+      );
+      // lineage, from Neo4j
+      const { nodes, edges } = data.project.lineage;
+      const clean = nodes.find(
+        (node: any) => node.type === 'ProcessRun' && /clean_data\.py/.test(node.label),
+      );
+      expect(clean).toBeDefined();
+      expect(nodes).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ id: 'data/zhbikes', type: 'Directory' }),
+          expect.objectContaining({ id: 'data/preprocessed/zhbikes.parquet', type: 'File' }),
+        ]),
+      );
+      expect(edges).toEqual(
+        expect.arrayContaining([
+          { source: 'data/zhbikes', target: clean.id },
+          { source: clean.id, target: 'data/preprocessed/zhbikes.parquet' },
+        ]),
+      );
 
-    const stopped = await post(
-      { query: `mutation { stopSession(name: "${sessionName}") }` },
-      asAda(),
-    );
-    expect(stopped.body.errors).toBeUndefined();
-  });
+      const stopped = await post(
+        { query: `mutation { stopSession(name: "${sessionName}") }` },
+        asAda(),
+      );
+      expect(stopped.body.errors).toBeUndefined();
+    }));
 
   it('answers anonymous callers with public data and no identity', async () => {
     const { status, body } = await post({
