@@ -46,6 +46,10 @@ export interface ServeOptions<TContext extends BaseContext> {
   /** Readiness of the backends; `/health` answers 503 while it throws. */
   ready?: () => Promise<void>;
   plugins?: ApolloServerPlugin<TContext>[];
+  /** Extra validation rules, e.g. limits on depth and cost. */
+  validationRules?: ApolloServerOptions<TContext>['validationRules'];
+  /** Largest request body accepted. Default `1mb`. */
+  bodyLimit?: string;
 }
 
 export interface Running {
@@ -73,6 +77,7 @@ export async function serveGraphQL<TContext extends BaseContext>(
   const server = new ApolloServer<TContext>({
     ...served,
     csrfPrevention: true,
+    validationRules: options.validationRules,
     // stopOnSignal (below) owns the signals, so the exit code stays 0.
     stopOnTerminationSignals: false,
     introspection: !production,
@@ -101,7 +106,7 @@ export async function serveGraphQL<TContext extends BaseContext>(
   options.routes?.(app);
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    express.json({ limit: options.bodyLimit ?? '1mb' }),
     expressMiddleware(server, {
       context: async ({ req }) => {
         const base: BaseContext = { authorization: req.headers.authorization, log };
