@@ -27,6 +27,12 @@ export interface TokenVerifierOptions {
   audience: string;
   /** Allowed clock skew for `exp` and `nbf`. Default 30 seconds. */
   clockToleranceSec?: number;
+  /**
+   * The least time between two fetches of the key set. A token naming a key
+   * the cached set lacks (Keycloak rotated its keys) triggers a fetch, so
+   * this bounds what forged `kid`s can make us send to Keycloak. Default 60 s.
+   */
+  keyRefetchCooldownSec?: number;
 }
 
 export type TokenVerifier = (authorization: string | undefined) => Promise<Caller | undefined>;
@@ -45,8 +51,12 @@ const algorithms = ['RS256', 'ES256'];
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const issuer = options.issuer.replace(/\/+$/, '');
   const jwksUrl = new URL(options.jwksUrl ?? `${issuer}/protocol/openid-connect/certs`);
-  // jose caches the key set and refetches it (at most every 30 s) when a token names an unknown key.
-  const keys = createRemoteJWKSet(jwksUrl, { timeoutDuration: 5000 });
+  // jose caches the key set for ten minutes and refetches it earlier when a
+  // token names an unknown key, but not within the cooldown of the last fetch.
+  const keys = createRemoteJWKSet(jwksUrl, {
+    timeoutDuration: 5000,
+    cooldownDuration: (options.keyRefetchCooldownSec ?? 60) * 1000,
+  });
 
   return async (authorization) => {
     if (authorization === undefined || authorization.trim() === '') return undefined;

@@ -3,13 +3,32 @@ import path from 'node:path';
 
 export interface GatewayConfig {
   /** Who signs the tokens the gateway accepts (see TokenVerifierOptions). */
-  auth: { issuer: string; jwksUrl?: string; audience: string };
+  auth: {
+    issuer: string;
+    /** The same realm at the address the gateway reaches Keycloak. */
+    internalIssuer: string;
+    jwksUrl: string;
+    audience: string;
+    clockToleranceSec: number;
+  };
+  /** Browser sign-in; absent when no client secret is configured. */
+  browser?: {
+    clientId: string;
+    clientSecret: string;
+    publicUrl: string;
+    secureCookie: boolean;
+    refreshMarginSec: number;
+    /** Sessions in Redis when set, else in this process. */
+    redisUrl?: string;
+  };
   port: number;
   host: string;
   supergraphFile: string;
   /** Subgraph name -> URL, overriding the supergraph's routing URLs. */
   subgraphUrls: Record<string, string>;
   subgraphTimeoutMs: number;
+  /** The subgraphs that receive the caller's GitLab token (`x-gitlab-token`). */
+  gitlabTokenSubgraphs: string[];
   production: boolean;
 }
 
@@ -25,9 +44,19 @@ const defaultSupergraph = path.resolve(__dirname, '..', 'supergraph.graphql');
  * | SUBGRAPH_<NAME>_URL | routing_url of rover.yaml | where a subgraph is |
  * | SUBGRAPH_TIMEOUT_MS | 10000 | how long one subgraph call may take |
  * | NODE_ENV | development | `production` turns off introspection and Sandbox |
- * | KEYCLOAK_ISSUER | http://127.0.0.1:8080/realms/renku | the issuer tokens must name |
- * | KEYCLOAK_JWKS_URL | <issuer>/protocol/openid-connect/certs | where its keys are |
+ * | KEYCLOAK_URL | http://127.0.0.1:8080 | where the gateway reaches Keycloak |
+ * | KEYCLOAK_REALM | renku | the realm |
+ * | KEYCLOAK_ISSUER | <KEYCLOAK_URL>/realms/<realm> | the issuer tokens name (public address) |
+ * | KEYCLOAK_JWKS_URL | <KEYCLOAK_URL>/realms/<realm>/protocol/openid-connect/certs | its keys |
  * | KEYCLOAK_AUDIENCE | renku-supergraph | the audience tokens must name |
+ * | KEYCLOAK_CLOCK_TOLERANCE_SEC | 30 | clock skew allowed for `exp` and `nbf` |
+ * | KEYCLOAK_GATEWAY_CLIENT_ID | renku-gateway | the client browsers sign in with |
+ * | KEYCLOAK_GATEWAY_CLIENT_SECRET | none: browser sign-in off | its secret |
+ * | GATEWAY_PUBLIC_URL | http://localhost:<PORT> | the gateway as browsers reach it |
+ * | SESSION_COOKIE_SECURE | true | `false` only for plain HTTP under a name other than localhost |
+ * | SESSION_REFRESH_MARGIN_SEC | 60 | refresh a session's access token this long before expiry |
+ * | REDIS_URL | none: sessions in memory | Redis shared by gateway replicas |
+ * | GITLAB_TOKEN_SUBGRAPHS | gitlab | comma-separated subgraphs given the caller's GitLab token |
  */
 export function readGatewayConfig(env: Env = process.env): GatewayConfig {
   const subgraphUrls: Record<string, string> = {};
@@ -41,18 +70,47 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
     throw new ConfigError('SUBGRAPH_TIMEOUT_MS', 'must be a positive number of milliseconds');
   }
 
-  const jwksUrl = env.KEYCLOAK_JWKS_URL ? readUrl(env, 'KEYCLOAK_JWKS_URL') : undefined;
+  const keycloakUrl = readUrl(env, 'KEYCLOAK_URL', 'http://127.0.0.1:8080');
+  const realm = readString(env, 'KEYCLOAK_REALM', 'renku');
+  const internalIssuer = `${keycloakUrl}/realms/${encodeURIComponent(realm)}`;
+  const port = readPort(env, 'PORT', 4000);
+  const clientSecret = env.KEYCLOAK_GATEWAY_CLIENT_SECRET;
+
   return {
     auth: {
-      issuer: readUrl(env, 'KEYCLOAK_ISSUER', 'http://127.0.0.1:8080/realms/renku'),
-      jwksUrl,
+      issuer: readUrl(env, 'KEYCLOAK_ISSUER', internalIssuer),
+      internalIssuer,
+      jwksUrl: readUrl(env, 'KEYCLOAK_JWKS_URL', `${internalIssuer}/protocol/openid-connect/certs`),
       audience: readString(env, 'KEYCLOAK_AUDIENCE', 'renku-supergraph'),
+      clockToleranceSec: readSeconds(env, 'KEYCLOAK_CLOCK_TOLERANCE_SEC', 30),
     },
-    port: readPort(env, 'PORT', 4000),
+    browser: clientSecret
+      ? {
+          clientId: readString(env, 'KEYCLOAK_GATEWAY_CLIENT_ID', 'renku-gateway'),
+          clientSecret,
+          publicUrl: readUrl(env, 'GATEWAY_PUBLIC_URL', `http://localhost:${port}`),
+          secureCookie: readBoolean(env, 'SESSION_COOKIE_SECURE', true),
+          refreshMarginSec: readSeconds(env, 'SESSION_REFRESH_MARGIN_SEC', 60),
+          redisUrl: env.REDIS_URL ? readUrl(env, 'REDIS_URL') : undefined,
+        }
+      : undefined,
+    port,
     host: readString(env, 'HOST', '127.0.0.1'),
     supergraphFile: readString(env, 'SUPERGRAPH_FILE', defaultSupergraph),
     subgraphUrls,
     subgraphTimeoutMs: timeout,
+    gitlabTokenSubgraphs: readString(env, 'GITLAB_TOKEN_SUBGRAPHS', 'gitlab')
+      .split(',')
+      .map((name) => name.trim().toLowerCase())
+      .filter(Boolean),
     production: env.NODE_ENV === 'production' || readBoolean(env, 'PRODUCTION', false),
   };
+}
+
+function readSeconds(env: Env, name: string, fallback: number): number {
+  const value = Number(readString(env, name, String(fallback)));
+  if (!Number.isInteger(value) || value < 0) {
+    throw new ConfigError(name, 'must be a whole number of seconds');
+  }
+  return value;
 }

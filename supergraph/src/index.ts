@@ -9,8 +9,11 @@ import {
 import { GraphQLError } from 'graphql';
 import fs from 'node:fs';
 
+import { BrowserSignIn } from './browser-sign-in';
 import type { GatewayConfig } from './config';
-import { SubgraphDataSource } from './data-source';
+import { SubgraphDataSource, type GatewayContext } from './data-source';
+import { fetchGitLabToken } from './gitlab-token';
+import { MemorySessionStore, RedisSessionStore, type SessionStore } from './session-store';
 
 export type { GatewayConfig } from './config';
 export { readGatewayConfig } from './config';
@@ -23,7 +26,12 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     buildService: ({ name, url }) => {
       const target = config.subgraphUrls[name] ?? url;
       if (!target) throw new Error(`subgraph ${name} has no URL`);
-      return new SubgraphDataSource(name, target, config.subgraphTimeoutMs);
+      return new SubgraphDataSource(
+        name,
+        target,
+        config.subgraphTimeoutMs,
+        config.gitlabTokenSubgraphs.includes(name),
+      );
     },
     logger: log,
   });
@@ -32,29 +40,98 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   // as a whole (HTTP 401) before any subgraph is asked. Each subgraph still
   // verifies the token itself and decides what the caller may see.
   const verify = createTokenVerifier(config.auth);
-  const authenticate = async (authorization: string | undefined) => {
-    try {
-      await verify(authorization);
-    } catch (error) {
-      if (!(error instanceof GraphQLError)) throw error;
-      const status = error.extensions.code === ErrorCode.Unauthenticated ? 401 : 503;
-      throw new GraphQLError(error.message, {
-        extensions: { ...error.extensions, http: { status } },
-      });
-    }
+  const refuse = (error: unknown): never => {
+    if (!(error instanceof GraphQLError)) throw error;
+    const status = error.extensions.code === ErrorCode.Unauthenticated ? 401 : 503;
+    throw new GraphQLError(error.message, {
+      extensions: { ...error.extensions, http: { status } },
+    });
   };
 
-  return serveGraphQL({
-    name: 'gateway',
-    role: 'gateway',
-    gateway,
-    context: async (base) => {
-      await authenticate(base.authorization);
-      return base;
+  const { store, browser } = await startBrowserSignIn(config, log);
+  const userinfoUrl = `${config.auth.internalIssuer}/protocol/openid-connect/userinfo`;
+
+  let running: Running;
+  try {
+    running = await serveGraphQL<GatewayContext>({
+      name: 'gateway',
+      role: 'gateway',
+      gateway,
+      routes: (app) => browser?.routes(app),
+      context: async (base, req) => {
+        let { authorization } = base;
+        // A browser's session stands in for the header; an explicit header wins.
+        if (!authorization && browser) {
+          const token = await browser.accessToken(req).catch(refuse);
+          if (token) authorization = `Bearer ${token}`;
+        }
+        const caller = await verify(authorization).catch(refuse);
+
+        let gitlabToken: Promise<string | undefined> | undefined;
+        return {
+          ...base,
+          authorization,
+          gitlabToken: () =>
+            caller && authorization
+              ? (gitlabToken ??= fetchGitLabToken(userinfoUrl, authorization))
+              : Promise.resolve(undefined),
+        };
+      },
+      log,
+      port: config.port,
+      host: config.host,
+      production: config.production,
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+
+  return {
+    ...running,
+    stop: async () => {
+      await running.stop();
+      await store.close();
     },
-    log,
-    port: config.port,
-    host: config.host,
-    production: config.production,
-  });
+  };
+}
+
+async function startBrowserSignIn(
+  config: GatewayConfig,
+  log: Logger,
+): Promise<{ store: SessionStore; browser?: BrowserSignIn }> {
+  const options = config.browser;
+  if (!options) {
+    log.info('browser sign-in is off: KEYCLOAK_GATEWAY_CLIENT_SECRET is not set');
+    return { store: new MemorySessionStore() };
+  }
+  if (!options.secureCookie) {
+    log.warn('session cookies are not marked Secure: browsers send them over plain HTTP');
+  }
+
+  let store: SessionStore;
+  if (options.redisUrl) {
+    const redis = new RedisSessionStore(options.redisUrl);
+    store = redis;
+    await redis.ready().catch(async (error: unknown) => {
+      await redis.close();
+      throw new Error(`REDIS_URL: ${(error as Error).message}`);
+    });
+  } else {
+    store = new MemorySessionStore();
+  }
+
+  try {
+    const browser = await BrowserSignIn.create({
+      ...options,
+      issuer: config.auth.issuer,
+      internalIssuer: config.auth.internalIssuer,
+      store,
+      log,
+    });
+    return { store, browser };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 }

@@ -12,6 +12,7 @@ describe('identity configuration', () => {
         realm: 'renku',
         issuer: 'http://127.0.0.1:8080/realms/renku',
         audience: 'renku-supergraph',
+        clockToleranceSec: 30,
         clientId: 'renku-identity',
         clientSecret: 's',
       },

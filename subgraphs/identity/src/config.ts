@@ -1,4 +1,4 @@
-import { readPort, readString, readUrl } from '@renku-supergraph/kit';
+import { ConfigError, readPort, readString, readUrl } from '@renku-supergraph/kit';
 
 type Env = Record<string, string | undefined>;
 
@@ -22,6 +22,8 @@ export interface KeycloakConfig {
   issuer: string;
   /** `KEYCLOAK_AUDIENCE`, default `renku-supergraph`: the audience access tokens must carry. */
   audience: string;
+  /** `KEYCLOAK_CLOCK_TOLERANCE_SEC`, default 30: clock skew allowed for `exp` and `nbf`. */
+  clockToleranceSec: number;
   /** `IDENTITY_CLIENT_ID`, default `renku-identity`: the service account's client. */
   clientId: string;
   /** `IDENTITY_CLIENT_SECRET`, required. */
@@ -40,8 +42,17 @@ export function readIdentityConfig(env: Env): IdentityConfig {
       realm,
       issuer: readUrl(env, 'KEYCLOAK_ISSUER', `${url}/realms/${encodeURIComponent(realm)}`),
       audience: readString(env, 'KEYCLOAK_AUDIENCE', 'renku-supergraph'),
+      clockToleranceSec: readSeconds(env, 'KEYCLOAK_CLOCK_TOLERANCE_SEC', 30),
       clientId: readString(env, 'IDENTITY_CLIENT_ID', 'renku-identity'),
       clientSecret: readString(env, 'IDENTITY_CLIENT_SECRET'),
     },
   };
+}
+
+function readSeconds(env: Env, name: string, fallback: number): number {
+  const value = Number(readString(env, name, String(fallback)));
+  if (!Number.isInteger(value) || value < 0) {
+    throw new ConfigError(name, 'must be a whole number of seconds');
+  }
+  return value;
 }

@@ -1,6 +1,10 @@
-import { serveGraphQL, type Logger, type Running } from '@renku-supergraph/kit';
-import { createTokenVerifier } from '@renku-supergraph/kit';
-import type { GraphQLError } from 'graphql';
+import {
+  authenticate,
+  createTokenVerifier,
+  serveGraphQL,
+  type Logger,
+  type Running,
+} from '@renku-supergraph/kit';
 
 import type { IdentityConfig } from './config';
 import { KeycloakAdmin } from './keycloak-admin';
@@ -22,6 +26,7 @@ export async function startIdentitySubgraph(config: IdentityConfig, log: Logger)
     // Keys come from the internal address even when the public issuer is another.
     jwksUrl: `${keycloak.url}/realms/${encodeURIComponent(keycloak.realm)}/protocol/openid-connect/certs`,
     audience: keycloak.audience,
+    clockToleranceSec: keycloak.clockToleranceSec,
   });
 
   try {
@@ -41,10 +46,7 @@ export async function startIdentitySubgraph(config: IdentityConfig, log: Logger)
     ready: () => admin.ready(),
     context: async (base) => ({
       ...base,
-      ...(await verify(base.authorization).then(
-        (caller) => ({ caller }),
-        (authFailure: GraphQLError) => ({ authFailure }),
-      )),
+      ...(await authenticate(verify, base.authorization)),
       admin,
       users: createUserLoaders(admin),
     }),

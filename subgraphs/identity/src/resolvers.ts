@@ -1,29 +1,21 @@
-import { apiError, ErrorCode, type BaseContext } from '@renku-supergraph/kit';
-import type { Caller } from '@renku-supergraph/kit';
-import type { GraphQLError } from 'graphql';
+import {
+  apiError,
+  callerOf,
+  ErrorCode,
+  requireCaller,
+  type Authenticated,
+  type BaseContext,
+} from '@renku-supergraph/kit';
 
 import { decodeCursor, encodeCursor } from './cursor';
 import type { KeycloakAdmin, KeycloakUser } from './keycloak-admin';
 import type { UserLoaders } from './loaders';
 import { displayName, mayReadEmail } from './visibility';
 
-export interface IdentityContext extends BaseContext {
-  /** Undefined for an anonymous request, and for one whose token did not verify. */
-  caller?: Caller;
-  /** Why the token did not verify; every root field answers with it. */
-  authFailure?: GraphQLError;
+/** A token that did not verify fails every field that asks for the caller (callerOf). */
+export interface IdentityContext extends BaseContext, Authenticated {
   admin: KeycloakAdmin;
   users: UserLoaders;
-}
-
-/**
- * The verified caller, or undefined for an anonymous request. A token that did
- * not verify fails every field that asks, so a bad token is never served as
- * anonymous, while the response stays a 200 that the gateway passes on as is.
- */
-function callerOf(context: IdentityContext): Caller | undefined {
-  if (context.authFailure) throw context.authFailure;
-  return context.caller;
 }
 
 interface UserReference {
@@ -59,10 +51,9 @@ export const resolvers = {
       args: { search?: string | null; first?: number | null; after?: string | null },
       context: IdentityContext,
     ) => {
-      const caller = callerOf(context);
-      const { admin, users } = context;
       // Listing everyone is for members only; a single user stays visible to all (a project's owner).
-      if (!caller) throw apiError(ErrorCode.Unauthenticated, 'sign in to list users');
+      requireCaller(context, 'list users');
+      const { admin, users } = context;
 
       const first = args.first ?? 20;
       if (!Number.isInteger(first) || first < 1 || first > maxPage) {

@@ -1,0 +1,52 @@
+import { readGatewayConfig } from './config';
+
+describe('gateway configuration', () => {
+  it('reaches Keycloak internally while tokens name the public issuer', () => {
+    const config = readGatewayConfig({
+      KEYCLOAK_URL: 'http://keycloak:8080',
+      KEYCLOAK_ISSUER: 'https://id.example.org/realms/renku',
+    });
+
+    expect(config.auth).toEqual({
+      issuer: 'https://id.example.org/realms/renku',
+      internalIssuer: 'http://keycloak:8080/realms/renku',
+      jwksUrl: 'http://keycloak:8080/realms/renku/protocol/openid-connect/certs',
+      audience: 'renku-supergraph',
+      clockToleranceSec: 30,
+    });
+  });
+
+  it('turns browser sign-in on with the client secret, with Secure cookies by default', () => {
+    expect(readGatewayConfig({}).browser).toBeUndefined();
+
+    expect(
+      readGatewayConfig({ PORT: '4100', KEYCLOAK_GATEWAY_CLIENT_SECRET: 's' }).browser,
+    ).toEqual({
+      clientId: 'renku-gateway',
+      clientSecret: 's',
+      publicUrl: 'http://localhost:4100',
+      secureCookie: true,
+      refreshMarginSec: 60,
+      redisUrl: undefined,
+    });
+  });
+
+  it('gives the GitLab token to the gitlab subgraph only, unless told otherwise', () => {
+    expect(readGatewayConfig({}).gitlabTokenSubgraphs).toEqual(['gitlab']);
+    expect(
+      readGatewayConfig({ GITLAB_TOKEN_SUBGRAPHS: 'gitlab, Projects' }).gitlabTokenSubgraphs,
+    ).toEqual(['gitlab', 'projects']);
+  });
+
+  it('names a bad setting', () => {
+    expect(() =>
+      readGatewayConfig({ KEYCLOAK_GATEWAY_CLIENT_SECRET: 's', SESSION_COOKIE_SECURE: 'maybe' }),
+    ).toThrow('SESSION_COOKIE_SECURE');
+    expect(() => readGatewayConfig({ KEYCLOAK_CLOCK_TOLERANCE_SEC: '-1' })).toThrow(
+      'KEYCLOAK_CLOCK_TOLERANCE_SEC',
+    );
+    expect(() =>
+      readGatewayConfig({ KEYCLOAK_GATEWAY_CLIENT_SECRET: 's', REDIS_URL: 'nope' }),
+    ).toThrow('REDIS_URL');
+  });
+});
