@@ -45,3 +45,14 @@ export function readBoolean(env: Env, name: string, fallback: boolean): boolean 
   if (/^(0|false|no)$/i.test(raw)) return false;
   throw new ConfigError(name, `must be true or false, not "${raw}"`);
 }
+
+/** A whole number of at least `min` (default 0). */
+export function readInteger(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError(name, `must be a whole number of at least ${min}, not "${raw}"`);
+  }
+  return value;
+}

@@ -31,11 +31,17 @@ describe('gateway configuration', () => {
     });
   });
 
-  it('gives the GitLab token to the gitlab subgraph only, unless told otherwise', () => {
-    expect(readGatewayConfig({}).gitlabTokenSubgraphs).toEqual(['gitlab']);
-    expect(
-      readGatewayConfig({ GITLAB_TOKEN_SUBGRAPHS: 'gitlab, Projects' }).gitlabTokenSubgraphs,
-    ).toEqual(['gitlab', 'projects']);
+  it('gives the GitLab token to the subgraphs that call GitLab, unless told otherwise', () => {
+    expect(readGatewayConfig({}).gitlabTokenSubgraphs).toEqual(['gitlab', 'projects']);
+    expect(readGatewayConfig({ GITLAB_TOKEN_SUBGRAPHS: ' Gitlab ' }).gitlabTokenSubgraphs).toEqual([
+      'gitlab',
+    ]);
+  });
+
+  it('reads the query limits and refuses bad ones', () => {
+    expect(readGatewayConfig({ MAX_QUERY_DEPTH: '8' }).limits.maxDepth).toBe(8);
+    expect(() => readGatewayConfig({ MAX_QUERY_COST: '0' })).toThrow('MAX_QUERY_COST');
+    expect(() => readGatewayConfig({ MAX_BODY_SIZE: 'huge' })).toThrow('MAX_BODY_SIZE');
   });
 
   it('names a bad setting', () => {

@@ -1,5 +1,14 @@
-import { ConfigError, readBoolean, readPort, readString, readUrl } from '@renku-supergraph/kit';
+import {
+  ConfigError,
+  readBoolean,
+  readInteger,
+  readPort,
+  readString,
+  readUrl,
+} from '@renku-supergraph/kit';
 import path from 'node:path';
+
+import type { QueryLimits } from './limits';
 
 export interface GatewayConfig {
   /** Who signs the tokens the gateway accepts (see TokenVerifierOptions). */
@@ -29,6 +38,9 @@ export interface GatewayConfig {
   subgraphTimeoutMs: number;
   /** The subgraphs that receive the caller's GitLab token (`x-gitlab-token`). */
   gitlabTokenSubgraphs: string[];
+  limits: QueryLimits;
+  /** Largest request body, in Express's notation (`100kb`). */
+  bodyLimit: string;
   production: boolean;
 }
 
@@ -56,7 +68,11 @@ const defaultSupergraph = path.resolve(__dirname, '..', 'supergraph.graphql');
  * | SESSION_COOKIE_SECURE | true | `false` only for plain HTTP under a name other than localhost |
  * | SESSION_REFRESH_MARGIN_SEC | 60 | refresh a session's access token this long before expiry |
  * | REDIS_URL | none: sessions in memory | Redis shared by gateway replicas |
- * | GITLAB_TOKEN_SUBGRAPHS | gitlab | comma-separated subgraphs given the caller's GitLab token |
+ * | GITLAB_TOKEN_SUBGRAPHS | gitlab,projects | subgraphs given the caller's GitLab token |
+ * | MAX_QUERY_DEPTH | 15 | deepest nesting of fields in one operation |
+ * | MAX_QUERY_ALIASES | 30 | aliased fields in one operation |
+ * | MAX_QUERY_COST | 20000 | estimated fields one operation may resolve |
+ * | MAX_BODY_SIZE | 100kb | largest request body |
  */
 export function readGatewayConfig(env: Env = process.env): GatewayConfig {
   const subgraphUrls: Record<string, string> = {};
@@ -99,18 +115,27 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
     supergraphFile: readString(env, 'SUPERGRAPH_FILE', defaultSupergraph),
     subgraphUrls,
     subgraphTimeoutMs: timeout,
-    gitlabTokenSubgraphs: readString(env, 'GITLAB_TOKEN_SUBGRAPHS', 'gitlab')
+    // projects writes to GitLab too (updateProject), as Renku's knowledge graph did.
+    gitlabTokenSubgraphs: readString(env, 'GITLAB_TOKEN_SUBGRAPHS', 'gitlab,projects')
       .split(',')
       .map((name) => name.trim().toLowerCase())
       .filter(Boolean),
+    limits: {
+      maxDepth: readInteger(env, 'MAX_QUERY_DEPTH', 15, 1),
+      maxAliases: readInteger(env, 'MAX_QUERY_ALIASES', 30, 0),
+      maxCost: readInteger(env, 'MAX_QUERY_COST', 20_000, 1),
+    },
+    bodyLimit: readBodySize(env, 'MAX_BODY_SIZE', '100kb'),
     production: env.NODE_ENV === 'production' || readBoolean(env, 'PRODUCTION', false),
   };
 }
 
-function readSeconds(env: Env, name: string, fallback: number): number {
-  const value = Number(readString(env, name, String(fallback)));
-  if (!Number.isInteger(value) || value < 0) {
-    throw new ConfigError(name, 'must be a whole number of seconds');
+function readBodySize(env: Env, name: string, fallback: string): string {
+  const value = readString(env, name, fallback);
+  if (!/^\d+(b|kb|mb)$/i.test(value)) {
+    throw new ConfigError(name, `must be a size such as 100kb or 1mb, not "${value}"`);
   }
   return value;
 }
+
+const readSeconds = readInteger;

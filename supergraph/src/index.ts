@@ -13,6 +13,7 @@ import { BrowserSignIn } from './browser-sign-in';
 import type { GatewayConfig } from './config';
 import { SubgraphDataSource, type GatewayContext } from './data-source';
 import { fetchGitLabToken } from './gitlab-token';
+import { limitRules } from './limits';
 import { MemorySessionStore, RedisSessionStore, type SessionStore } from './session-store';
 
 export type { GatewayConfig } from './config';
@@ -81,6 +82,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       port: config.port,
       host: config.host,
       production: config.production,
+      validationRules: limitRules(config.limits),
+      bodyLimit: config.bodyLimit,
     });
   } catch (error) {
     await store.close();

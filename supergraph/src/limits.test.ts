@@ -15,7 +15,9 @@ const errorsOf = (query: string, limits: QueryLimits = defaultLimits) =>
 
 describe('query limits', () => {
   it('accepts an ordinary project page', () => {
-    expect(errorsOf('{ projects(first: 50) { edges { node { path name datasets { name } } } } }')).toEqual([]);
+    expect(
+      errorsOf('{ projects(first: 50) { edges { node { path name datasets { name } } } } }'),
+    ).toEqual([]);
   });
 
   it('refuses a query nested deeper than allowed', () => {
@@ -42,7 +44,8 @@ describe('query limits', () => {
   });
 
   it('multiplies the cost of nested pages by their size', () => {
-    const query = '{ projects(first: 100) { edges { node { datasets { files(first: 100) { __typename } } } } } }';
+    const query =
+      '{ projects(first: 100) { edges { node { datasets { files(first: 100) { __typename } } } } } }';
     // 100 projects x 20 datasets (a list without `first`) x 100 files is far above the default.
     expect(errorsOf(query)).toEqual([expect.stringMatching(/could resolve about \d+ fields/)]);
     expect(errorsOf(query, { ...defaultLimits, maxCost: 10_000_000 })).toEqual([]);

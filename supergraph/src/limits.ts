@@ -1,4 +1,3 @@
-import { ErrorCode } from '@renku-supergraph/kit';
 import {
   getNamedType,
   getNullableType,
@@ -59,10 +58,8 @@ function checkOperation(context: ValidationContext, limits: QueryLimits): ASTVis
       const measured = measure(operation.selectionSet, root ?? undefined, fragments, schema);
       const refuse = (message: string) =>
         context.reportError(
-          new GraphQLError(message, {
-            nodes: [operation],
-            extensions: { code: ErrorCode.BadUserInput },
-          }),
+          // Apollo reports every validation error as GRAPHQL_VALIDATION_FAILED (HTTP 400).
+          new GraphQLError(message, { nodes: [operation] }),
         );
       if (measured.depth > limits.maxDepth) {
         refuse(`the query is nested ${measured.depth} deep; at most ${limits.maxDepth} is allowed`);
