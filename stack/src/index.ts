@@ -6,5 +6,6 @@ export * from './services/gitlab';
 export * from './services/jupyterhub';
 export * from './services/keycloak';
 export * from './services/neo4j';
+export * from './services/redis';
 export * from './stack';
 export * from './tokens';

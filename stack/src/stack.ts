@@ -180,7 +180,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         port: ports.gateway,
         // Two cores run every backend here: allow slow answers that a
         // deployment (default 10 s) would treat as a failure.
-        env: { ...subgraphUrls, ...keycloakEnv, SUBGRAPH_TIMEOUT_MS: '30000' },
+        env: {
+          ...subgraphUrls,
+          ...keycloakEnv,
+          SUBGRAPH_TIMEOUT_MS: '30000',
+          // Browser sign-in at /auth/login; Keycloak knows the callback of port 4000 only.
+          KEYCLOAK_GATEWAY_CLIENT_SECRET: keycloak.gatewayClientSecret,
+          GATEWAY_PUBLIC_URL: `http://localhost:${ports.gateway}`,
+        },
         logDir,
       }),
     );
