@@ -9,3 +9,4 @@ export * from './services/neo4j';
 export * from './services/redis';
 export * from './stack';
 export * from './tokens';
+export * from './services/renku-cli';

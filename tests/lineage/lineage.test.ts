@@ -9,8 +9,10 @@ import neo4j, { type Driver } from 'neo4j-driver';
 import { provisionNeo4j, startNeo4j } from '../../stack/src/services/neo4j';
 import { applyGraphSchema } from '../../subgraphs/lineage/src/graph-schema';
 import { startLineageSubgraph } from '../../subgraphs/lineage/src/index';
+import { expandDocument } from '../../subgraphs/lineage/src/ingest/expand';
 import { ingestDocument } from '../../subgraphs/lineage/src/ingest/ingest';
 import { findLineage, type Lineage } from '../../subgraphs/lineage/src/lineage';
+import { hashSecret } from '../../subgraphs/lineage/src/webhooks/secrets';
 import { sha, zeroXDocument } from './documents';
 
 const log = createLogger('lineage-test', 'warn');
@@ -379,6 +381,41 @@ describe('a renku 2.x style export', () => {
   });
 });
 
+describe('the graph schema', () => {
+  it('applies a file with a lower number that lands after a higher one', async () => {
+    const dir = await mkdtemp(path.join(dataDir, 'schema-'));
+    const graph = `test-${Date.now()}`;
+    const label = `Probe${Date.now()}`;
+    await writeFile(
+      path.join(dir, '005-b.cypher'),
+      `CREATE INDEX probe_b IF NOT EXISTS FOR (n:${label}) ON (n.b);`,
+    );
+    expect(await applyGraphSchema(driver, log, { dir, graph })).toBe(5);
+    await writeFile(
+      path.join(dir, '004-a.cypher'),
+      `CREATE INDEX probe_a IF NOT EXISTS FOR (n:${label}) ON (n.a);`,
+    );
+    expect(await applyGraphSchema(driver, log, { dir, graph })).toBe(5);
+
+    const session = driver.session();
+    try {
+      const result = await session.run(
+        `SHOW INDEXES YIELD name, labelsOrTypes WHERE $label IN labelsOrTypes RETURN name`,
+        { label },
+      );
+      expect(result.records.map((record) => record.get('name')).sort()).toEqual([
+        'probe_a',
+        'probe_b',
+      ]);
+      await session.run('DROP INDEX probe_a IF EXISTS');
+      await session.run('DROP INDEX probe_b IF EXISTS');
+      await session.run('MATCH (v:SchemaVersion {graph: $graph}) DELETE v', { graph });
+    } finally {
+      await session.close();
+    }
+  });
+});
+
 describe('the ingest command', () => {
   it('loads a file into the project it names', async () => {
     // The stack runs the compiled command; build it as the stack does.
@@ -402,6 +439,30 @@ describe('the ingest command', () => {
       direction: 'UPSTREAM',
     });
     expect(ids(lineage)).toContain(cleanRun);
+  });
+
+  it('activates webhook ingestion for a project and prints the secret once', async () => {
+    const projectPath = newProject();
+    const secret = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ['subgraphs/lineage/dist/activate-cli.js', '--project', projectPath],
+        { cwd: repoRoot, env: { ...process.env, NEO4J_URI: database.url } },
+        (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout.trim())),
+      ),
+    );
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const session = driver.session();
+    try {
+      const result = await session.run(
+        'MATCH (p:Project {path: $projectPath}) RETURN p.lineageSecretHash AS hash',
+        { projectPath },
+      );
+      // Only the hash is kept.
+      expect(result.records[0].get('hash')).toBe(hashSecret(secret));
+    } finally {
+      await session.close();
+    }
   });
 
   it('fails with the reason on a broken file and writes nothing', async () => {
@@ -546,13 +607,15 @@ describe('lineage on graphs of other shapes', () => {
       ].sort(),
     );
 
-    // The seed run made a.txt first, but a later run overwrote it: no edge from seed to a.txt.
+    // The seed run made a.txt first, but a later run overwrote it: like `renku workflow
+    // visualize --from seed.txt`, the superseded run is history and is left out.
     const fromSeed = await findLineage(driver, anonymous, {
       projectPath,
       filePath: 'seed.txt',
       direction: 'DOWNSTREAM',
     });
-    expect(edges(fromSeed)).toEqual([`seed.txt -> ${run('seed')}`]);
+    expect(ids(fromSeed)).toEqual(['seed.txt']);
+    expect(edges(fromSeed)).toEqual([]);
   });
 });
 
@@ -623,6 +686,223 @@ describe('the lineage subgraph over HTTP', () => {
     );
     const body = JSON.parse(text);
     expect(body.errors[0].extensions).toMatchObject({ code: 'NOT_FOUND', subgraph: 'lineage' });
+  });
+
+  it("keeps answering the query shape of Renku's old lineage API", async () => {
+    const { text } = await post(
+      `query ($projectPath: String!, $filePath: String!) {
+        lineage(projectPath: $projectPath, filePath: $filePath) {
+          nodes { id location label type }
+          edges { source target }
+        }
+      }`,
+      { projectPath: zhbikes, filePath: 'data/preprocessed/zhbikes.parquet' },
+    );
+    const body = JSON.parse(text);
+    expect(body.errors).toBeUndefined();
+    expect(body.data.lineage.nodes).toHaveLength(8);
+    expect(body.data.lineage.edges).toHaveLength(7);
+  });
+
+  it('tells each run of a lineage answer with its plan, values and who ran it', async () => {
+    const { text } = await post(
+      `{ lineage(projectPath: "${zhbikes}", filePath: "data/preprocessed/zhbikes.parquet", direction: UPSTREAM) {
+          nodes { id type run { id command startedAt endedAt inputs { path type } outputs { path }
+                                parameters { name } agents { name email } } }
+      } }`,
+    );
+    const body = JSON.parse(text);
+    expect(body.errors).toBeUndefined();
+    const byId = new Map(body.data.lineage.nodes.map((node: { id: string }) => [node.id, node]));
+    expect(byId.get('data/zhbikes')).toMatchObject({ type: 'Directory', run: null });
+    expect(byId.get(cleanRun)).toEqual({
+      id: cleanRun,
+      type: 'ProcessRun',
+      run: {
+        id: cleanRun,
+        command: 'python src/clean_data.py data/zhbikes data/preprocessed/zhbikes.parquet',
+        startedAt: '2018-09-04T10:40:25.000Z',
+        endedAt: expect.stringMatching(/^2018-09-04T10:4\d:\d\d\.000Z$/),
+        inputs: [
+          { path: 'data/zhbikes', type: 'Directory' },
+          { path: 'src/clean_data.py', type: 'File' },
+        ],
+        outputs: [{ path: 'data/preprocessed/zhbikes.parquet' }],
+        parameters: [],
+        agents: [{ name: expect.any(String), email: expect.stringContaining('@') }],
+      },
+    });
+  });
+
+  it('answers NOT_FOUND for a run the project does not have', async () => {
+    const { text } = await post(`{ run(projectPath: "${zhbikes}", id: "/nope#") { id } }`);
+    expect(JSON.parse(text).errors[0].extensions.code).toBe('NOT_FOUND');
+  });
+
+  it('lists what is outdated when a file of the tutorial changes', async () => {
+    const impact = async (file: string) => {
+      const { text } = await post(
+        `{ impact(projectPath: "${zhbikes}", filePath: "${file}") {
+            path type distance producer { id command } } }`,
+      );
+      const body = JSON.parse(text);
+      expect(body.errors).toBeUndefined();
+      return body.data.impact;
+    };
+    expect(await impact('data/zhbikes')).toEqual([
+      {
+        path: 'data/preprocessed/zhbikes.parquet',
+        type: 'File',
+        distance: 1,
+        producer: {
+          id: cleanRun,
+          command: 'python src/clean_data.py data/zhbikes data/preprocessed/zhbikes.parquet',
+        },
+      },
+      expect.objectContaining({ path: 'figs/cumulative.png', distance: 2 }),
+      expect.objectContaining({ path: 'figs/grid_plot.png', distance: 2 }),
+    ]);
+    expect((await impact('src/plot_data.py')).map((file: { path: string }) => file.path)).toEqual([
+      'figs/cumulative.png',
+      'figs/grid_plot.png',
+    ]);
+    expect(await impact('figs/grid_plot.png')).toEqual([]);
+  });
+
+  it('pages through the workflow graph of a project from its representation', async () => {
+    const page = async (after: string | null) => {
+      const { text } = await post(
+        `query ($representations: [_Any!]!, $after: String) {
+          _entities(representations: $representations) {
+            ... on Project { workflowGraph(first: 1, after: $after) {
+              runs { id } edges { source target } totalCount pageInfo { hasNextPage endCursor } } }
+          }
+        }`,
+        { representations: [{ __typename: 'Project', path: zhbikes }], after },
+      );
+      const body = JSON.parse(text);
+      expect(body.errors).toBeUndefined();
+      return body.data._entities[0].workflowGraph;
+    };
+    const first = await page(null);
+    expect(first).toMatchObject({ runs: [{ id: cleanRun }], totalCount: 2 });
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const second = await page(first.pageInfo.endCursor);
+    expect(second.runs).toEqual([{ id: plotRun }]);
+    expect(second.pageInfo.hasNextPage).toBe(false);
+    expect(second.edges).toContainEqual({ source: plotRun, target: 'figs/grid_plot.png' });
+
+    const { text } = await post(
+      `{ workflowGraph(projectPath: "${zhbikes}", first: 1, after: "garbage") { totalCount } }`,
+    );
+    expect(JSON.parse(text).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('exports a lineage answer as Graphviz DOT', async () => {
+    const { text } = await post(
+      `{ lineage(projectPath: "${zhbikes}", filePath: "data/preprocessed/zhbikes.parquet") {
+          nodes { id } edges { source target } dot } }`,
+    );
+    const { nodes, edges, dot } = JSON.parse(text).data.lineage;
+    const lines: string[] = dot.trim().split('\n');
+    expect(lines[0]).toBe('digraph lineage {');
+    expect(lines.at(-1)).toBe('}');
+    const quoted = '"((?:[^"\\\\]|\\\\.)*)"';
+    const declared = lines
+      .map((line) =>
+        new RegExp(`^  ${quoted} \\[label=${quoted}, shape=(box|ellipse|folder)\\];$`).exec(line),
+      )
+      .filter((match): match is RegExpExecArray => match !== null);
+    const drawn = lines
+      .map((line) => new RegExp(`^  ${quoted} -> ${quoted};$`).exec(line))
+      .filter((match): match is RegExpExecArray => match !== null);
+    // Every line is a header, a node, an edge or the end.
+    expect(2 + declared.length + drawn.length + 1).toBe(lines.length);
+    expect(declared.map((match) => match[1]).sort()).toEqual(
+      nodes.map((node: { id: string }) => node.id).sort(),
+    );
+    expect(declared.find((match) => match[1] === cleanRun)?.[3]).toBe('box');
+    expect(drawn.map((match) => `${match[1]} -> ${match[2]}`).sort()).toEqual(
+      edges
+        .map((edge: { source: string; target: string }) => `${edge.source} -> ${edge.target}`)
+        .sort(),
+    );
+  });
+
+  it('exports a lineage answer as PROV JSON-LD that a JSON-LD processor expands', async () => {
+    const { text } = await post(
+      `{ lineage(projectPath: "${zhbikes}", filePath: "data/preprocessed/zhbikes.parquet", direction: UPSTREAM) {
+          provJsonLd } }`,
+    );
+    const document = JSON.parse(JSON.parse(text).data.lineage.provJsonLd);
+    const nodes = await expandDocument(document);
+    const prov = 'http://www.w3.org/ns/prov#';
+    const byLabel = (label: string) =>
+      nodes.find((node) =>
+        (node['http://www.w3.org/2000/01/rdf-schema#label'] as { '@value': string }[])?.some(
+          (value) => value['@value'] === label,
+        ),
+      )!;
+    const run = byLabel('python src/clean_data.py data/zhbikes data/preprocessed/zhbikes.parquet');
+    const parquet = byLabel('data/preprocessed/zhbikes.parquet');
+    const folder = byLabel('data/zhbikes');
+    expect(run['@type']).toEqual([`${prov}Activity`]);
+    expect(folder['@type']).toEqual([`${prov}Entity`, `${prov}Collection`]);
+    expect(run[`${prov}used`]).toEqual(
+      expect.arrayContaining([
+        { '@id': folder['@id'] },
+        { '@id': byLabel('src/clean_data.py')['@id'] },
+      ]),
+    );
+    expect(parquet[`${prov}wasGeneratedBy`]).toEqual([{ '@id': run['@id'] }]);
+    expect(parquet[`${prov}atLocation`]).toEqual([
+      { '@value': 'data/preprocessed/zhbikes.parquet' },
+    ]);
+  });
+
+  it('names where a file came from when its dataset was imported from another project', async () => {
+    const text = readFileSync(path.join(__dirname, 'fixtures/renku-2x-flights.jsonld'), 'utf8');
+    const stamp = Date.now();
+    const originalId = `https://renkulab.io/datasets/original-${stamp}`;
+    // The same export with another dataset id; the copy's sameAs names the original.
+    const withDataset = (id: string, identifier: string) =>
+      text
+        .replaceAll('https://renkulab.io/datasets/d1', id)
+        .replace('"schema:identifier": "d1"', `"schema:identifier": "${identifier}"`);
+    const original = JSON.parse(withDataset(originalId, `original-${stamp}`));
+    const copy = JSON.parse(
+      withDataset(`https://renkulab.io/datasets/copy-${stamp}`, `copy-${stamp}`).replace(
+        '"schema:url": { "@id": "https://zenodo.org/record/0000000" }',
+        `"schema:url": { "@id": "${originalId}" }`,
+      ),
+    );
+    const [source, hidden, target] = [newProject(), newProject(), newProject()];
+    await ingestDocument(driver, { projectPath: source, visibility: 'public' }, original);
+    await ingestDocument(driver, { projectPath: hidden, visibility: 'private' }, original);
+    await ingestDocument(driver, { projectPath: target, visibility: 'public' }, copy);
+
+    const { text: answer } = await post(
+      `{ lineage(projectPath: "${target}", filePath: "intermediate", direction: UPSTREAM) {
+          nodes { id origins { project { path } path dataset via } } } }`,
+    );
+    const body = JSON.parse(answer);
+    expect(body.errors).toBeUndefined();
+    const origins = new Map(
+      body.data.lineage.nodes.map((node: { id: string; origins: unknown[] }) => [
+        node.id,
+        node.origins,
+      ]),
+    );
+    expect(origins.get('data/collection/models.csv')).toEqual([
+      {
+        project: { path: source },
+        path: 'data/collection/models.csv',
+        dataset: 'collection',
+        via: 'sameAs',
+      },
+    ]);
+    expect(origins.get('intermediate')).toEqual([]);
+    expect(origins.get('https://renkulab.io/activities/a1')).toEqual([]);
   });
 
   it('reports itself healthy while Neo4j answers', async () => {

@@ -1,4 +1,4 @@
-import { readLineageConfig } from './config';
+import { defaultWebhookConfig, readLineageConfig } from './config';
 
 describe('readLineageConfig', () => {
   it('defaults to the local stack', () => {
@@ -6,6 +6,7 @@ describe('readLineageConfig', () => {
       port: 4003,
       host: '127.0.0.1',
       neo4j: { uri: 'bolt://127.0.0.1:7687', user: undefined, password: undefined },
+      webhooks: { ...defaultWebhookConfig, renkuCommand: undefined },
     });
   });
 
@@ -13,5 +14,23 @@ describe('readLineageConfig', () => {
     expect(() => readLineageConfig({ NEO4J_URI: 'not a url' })).toThrow(/NEO4J_URI/);
     expect(() => readLineageConfig({ PORT: 'high' })).toThrow(/PORT/);
     expect(() => readLineageConfig({ NEO4J_USER: 'neo4j' })).toThrow(/NEO4J_PASSWORD/);
+    expect(() => readLineageConfig({ LINEAGE_WORKER_POLL_MS: '0' })).toThrow(
+      /LINEAGE_WORKER_POLL_MS/,
+    );
+  });
+
+  it('reads the webhook settings', () => {
+    const { webhooks } = readLineageConfig({
+      LINEAGE_WORKER: 'false',
+      LINEAGE_RENKU_CLI: '/opt/renku/bin/renku',
+      LINEAGE_CLONE_URL_PREFIXES: 'http://127.0.0.1:8929/, file:///srv/git/',
+      LINEAGE_MAX_EXPORT_MB: '5',
+    });
+    expect(webhooks).toMatchObject({
+      worker: false,
+      renkuCommand: '/opt/renku/bin/renku',
+      cloneUrlPrefixes: ['http://127.0.0.1:8929/', 'file:///srv/git/'],
+      maxExportBytes: 5 * 1024 * 1024,
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { readPort, readString, readUrl } from '@renku-supergraph/kit';
+import { ConfigError, readBoolean, readPort, readString, readUrl } from '@renku-supergraph/kit';
 
 export interface Neo4jConfig {
   /** Bolt URL; default `bolt://127.0.0.1:7687`. */
@@ -14,14 +14,74 @@ export interface LineageConfig {
   /** Default `127.0.0.1`. */
   host: string;
   neo4j: Neo4jConfig;
+  /** Webhook ingestion; every setting has a default (`defaultWebhookConfig`). */
+  webhooks?: Partial<WebhookConfig>;
 }
+
+export interface WebhookConfig {
+  /** Process stored events in this process (`LINEAGE_WORKER`, default true). */
+  worker: boolean;
+  /** How often the worker looks for due events when nothing woke it. Default 1000 ms. */
+  pollMs: number;
+  /** A `processing` event older than this belongs to a worker that died. Default 10 minutes. */
+  staleAfterMs: number;
+  /** Attempts before an event is `failed`. Default 5. */
+  maxAttempts: number;
+  /** The first retry waits this long, each next one twice as long. Default 2000 ms. */
+  retryBaseMs: number;
+  /** The renku CLI for exporting pushed commits; absent: pushes wait for a CI export. */
+  renkuCommand?: string;
+  /** Push events name a repository; only URLs starting with one of these are cloned. Default none. */
+  cloneUrlPrefixes: string[];
+  /** The largest export a CI job may post. Default 20 MB. */
+  maxExportBytes: number;
+}
+
+export const defaultWebhookConfig: WebhookConfig = {
+  worker: true,
+  pollMs: 1000,
+  staleAfterMs: 600_000,
+  maxAttempts: 5,
+  retryBaseMs: 2000,
+  cloneUrlPrefixes: [],
+  maxExportBytes: 20 * 1024 * 1024,
+};
 
 export function readLineageConfig(env: Record<string, string | undefined>): LineageConfig {
   return {
     port: readPort(env, 'PORT', 4003),
     host: readString(env, 'HOST', '127.0.0.1'),
     neo4j: readNeo4jConfig(env),
+    webhooks: readWebhookConfig(env),
   };
+}
+
+export function readWebhookConfig(env: Record<string, string | undefined>): WebhookConfig {
+  const d = defaultWebhookConfig;
+  return {
+    worker: readBoolean(env, 'LINEAGE_WORKER', d.worker),
+    pollMs: readCount(env, 'LINEAGE_WORKER_POLL_MS', d.pollMs),
+    staleAfterMs: readCount(env, 'LINEAGE_WORKER_STALE_MS', d.staleAfterMs),
+    maxAttempts: readCount(env, 'LINEAGE_WORKER_MAX_ATTEMPTS', d.maxAttempts),
+    retryBaseMs: readCount(env, 'LINEAGE_WORKER_RETRY_MS', d.retryBaseMs),
+    renkuCommand: env.LINEAGE_RENKU_CLI || undefined,
+    cloneUrlPrefixes: (env.LINEAGE_CLONE_URL_PREFIXES ?? '')
+      .split(',')
+      .map((prefix) => prefix.trim())
+      .filter((prefix) => prefix !== ''),
+    maxExportBytes: readCount(env, 'LINEAGE_MAX_EXPORT_MB', 20) * 1024 * 1024,
+  };
+}
+
+/** A whole number of at least 1. */
+function readCount(env: Record<string, string | undefined>, name: string, fallback: number) {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigError(name, `must be a whole number of at least 1, not "${raw}"`);
+  }
+  return value;
 }
 
 export function readNeo4jConfig(env: Record<string, string | undefined>): Neo4jConfig {

@@ -38,36 +38,53 @@ export function splitStatements(text: string): string[] {
 }
 
 /**
- * Brings the database to the newest schema version. Every statement is
- * idempotent (`IF NOT EXISTS`), so two services starting at once cannot break
- * each other; the version node only spares the work on later starts. Schema
- * changes cannot share a transaction with data writes, hence one per statement.
+ * Brings the database to the newest schema. Every statement is idempotent (`IF NOT EXISTS`), so
+ * two services starting at once cannot break each other; the version node only spares the work
+ * on later starts. It records each file applied, not only the highest number: schema files are
+ * numbered by several workspaces, and a lower number that lands later must still be applied.
+ * Schema changes cannot share a transaction with data writes, hence one per statement.
  */
-export async function applyGraphSchema(driver: Driver, log: Logger): Promise<number> {
-  const steps = await readSchemaSteps();
+export async function applyGraphSchema(
+  driver: Driver,
+  log: Logger,
+  /** Other files and version node than the real ones, for tests. */
+  options: { dir?: string; graph?: string } = {},
+): Promise<number> {
+  const steps = await readSchemaSteps(options.dir);
+  const graph = options.graph ?? 'renku';
   return withSession(driver, async (session) => {
     const found = await session.executeRead((tx) =>
-      tx.run('MATCH (v:SchemaVersion {graph: $graph}) RETURN v.version AS version', {
-        graph: 'renku',
-      }),
+      tx.run(
+        'MATCH (v:SchemaVersion {graph: $graph}) RETURN v.version AS version, v.applied AS applied',
+        { graph },
+      ),
     );
-    const current = found.records[0]?.get('version');
-    let version = current === undefined || current === null ? 0 : neo4j.integer.toNumber(current);
+    const record = found.records[0];
+    const version = record?.get('version');
+    const highest = version === undefined || version === null ? 0 : neo4j.integer.toNumber(version);
+    // Databases from before the list was kept: everything up to the version was applied.
+    const applied = new Set<string>(
+      (record?.get('applied') as string[] | null | undefined) ??
+        steps.filter((step) => step.version <= highest).map((step) => step.file),
+    );
 
-    for (const step of steps.filter((s) => s.version > version)) {
+    for (const step of steps.filter((s) => !applied.has(s.file))) {
       for (const statement of step.statements) {
         await session.executeWrite((tx) => tx.run(statement));
       }
+      applied.add(step.file);
+      // A file another service applied meanwhile may be missing from this list; it is then
+      // applied again on a later start, which its idempotent statements allow.
       await session.executeWrite((tx) =>
         tx.run(
           `MERGE (v:SchemaVersion {graph: $graph})
-           SET v.version = CASE WHEN coalesce(v.version, 0) < $version THEN $version ELSE v.version END`,
-          { graph: 'renku', version: neo4j.int(step.version) },
+           SET v.version = CASE WHEN coalesce(v.version, 0) < $version THEN $version ELSE v.version END,
+               v.applied = [file IN $applied WHERE NOT file IN coalesce(v.applied, [])] + coalesce(v.applied, [])`,
+          { graph, version: neo4j.int(step.version), applied: [...applied].sort() },
         ),
       );
-      version = step.version;
-      log.info({ version, file: step.file }, 'graph schema step applied');
+      log.info({ version: step.version, file: step.file }, 'graph schema step applied');
     }
-    return version;
+    return Math.max(highest, ...steps.map((step) => step.version));
   });
 }

@@ -5,27 +5,41 @@ import gql from 'graphql-tag';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import type { LineageConfig } from './config';
+import { defaultWebhookConfig, type LineageConfig } from './config';
 import { applyGraphSchema } from './graph-schema';
 import { createDriver } from './neo4j';
-import { type LineageContext, resolvers } from './resolvers';
+import { createOriginLoader, createRunLoader, type LineageContext, resolvers } from './resolvers';
+import { renkuExporter } from './webhooks/renku-export';
+import { webhookRoutes } from './webhooks/routes';
+import { IngestWorker } from './webhooks/worker';
 
 export type { LineageConfig } from './config';
 export { readLineageConfig } from './config';
 export { ingestDocument, type IngestSummary, type IngestTarget } from './ingest/ingest';
 export { applyGraphSchema } from './graph-schema';
+export { activateLineage } from './webhooks/secrets';
 
 /** The subgraph's SDL, read at run time from the workspace root (`schema.graphql`). */
 export const schemaFile = path.resolve(__dirname, '..', 'schema.graphql');
 
 /**
- * Starts the lineage subgraph: brings the graph schema up to date, then serves.
- * Stopping it closes the Neo4j driver after in-flight requests finish.
+ * Starts the lineage subgraph: brings the graph schema up to date, serves GraphQL and the
+ * webhooks, and starts the worker that ingests stored webhook events. Stopping it lets the
+ * worker finish its event and in-flight requests finish, then closes the Neo4j driver.
  */
 export async function startLineageSubgraph(config: LineageConfig, log: Logger): Promise<Running> {
   const driver = createDriver(config.neo4j);
   try {
     await applyGraphSchema(driver, log);
+    const webhooks = { ...defaultWebhookConfig, ...config.webhooks };
+    const exporter = webhooks.renkuCommand
+      ? renkuExporter({
+          renkuCommand: webhooks.renkuCommand,
+          allowedUrlPrefixes: webhooks.cloneUrlPrefixes,
+        })
+      : undefined;
+    const worker = new IngestWorker(driver, log.child({ part: 'worker' }), webhooks, exporter);
+
     const schema = buildSubgraphSchema({
       typeDefs: gql(readFileSync(schemaFile, 'utf8')),
       // Apollo types resolvers for an unknown context; ours is set just below.
@@ -37,16 +51,30 @@ export async function startLineageSubgraph(config: LineageConfig, log: Logger): 
       log,
       port: config.port,
       host: config.host,
-      context: (base) => ({ ...base, driver }),
+      context: (base) => ({
+        ...base,
+        driver,
+        runs: createRunLoader(driver),
+        origins: createOriginLoader({ ...base, driver }),
+      }),
+      routes: webhookRoutes({
+        driver,
+        log,
+        maxExportBytes: webhooks.maxExportBytes,
+        onStored: () => worker.wake(),
+      }),
       // Not a transaction: those retry for half a minute, and a health check must answer now.
       ready: async () => {
         await driver.verifyConnectivity();
       },
     });
+    if (webhooks.worker) worker.start();
+    log.info({ worker: webhooks.worker, exports: exporter !== undefined }, 'webhook ingestion');
     return {
       ...running,
       stop: async () => {
         await running.stop();
+        await worker.stop();
         await driver.close();
       },
     };

@@ -41,7 +41,8 @@ interface RunRow {
  * The provenance around one file, as renku's knowledge graph answered it:
  * files by path (all versions of a path are one node), runs by identifier,
  * edges input -> run and run -> output, where a path's output edge comes only
- * from its latest producer.
+ * from its latest producer, and a run whose outputs were all written again by
+ * later runs is left out (as `renku workflow visualize` leaves it out).
  *
  * The walk expands a frontier of paths one run at a time, remembering what it
  * has seen: it enumerates nodes, never paths, so diamonds are found once and
@@ -117,24 +118,30 @@ async function walkDownstream(
   depth: number,
 ) {
   const seenPaths = new Set([start]);
-  const seenRuns = new Set<string>();
+  // Whether each run met so far still counts, i.e. is the latest producer of some output.
+  const current = new Map<string, boolean>();
   let frontier = [start];
 
   for (let step = 0; step < depth && frontier.length > 0; step++) {
-    const newRuns: string[] = [];
-    for (const { path, run } of await graph.consumers(frontier)) {
-      result.addRun(run);
-      result.addEdge(path, run.id);
-      if (!seenRuns.has(run.id)) newRuns.push(run.id);
-      seenRuns.add(run.id);
-    }
-
+    const consumers = await graph.consumers(frontier);
+    const newRuns = [...new Set(consumers.map((c) => c.run.id))].filter((id) => !current.has(id));
     const outputs = await graph.outputs(newRuns);
     const producers = await graph.latestProducers([...new Set(outputs.map((o) => o.path))]);
+    const latestOutputs = outputs.filter(({ runId, path }) => producers.get(path)?.id === runId);
+    for (const runId of newRuns) {
+      // A run whose every output a later run wrote again is history, as renku shows it; a run
+      // without outputs has nothing to be superseded in and stays.
+      const wrote = outputs.some((o) => o.runId === runId);
+      current.set(runId, !wrote || latestOutputs.some((o) => o.runId === runId));
+    }
+
+    for (const { path, run } of consumers) {
+      if (!current.get(run.id)) continue;
+      result.addRun(run);
+      result.addEdge(path, run.id);
+    }
     frontier = [];
-    for (const { runId, path } of outputs) {
-      // A later run overwrote this output: the path's lineage continues from that run.
-      if (producers.get(path)?.id !== runId) continue;
+    for (const { runId, path } of latestOutputs) {
       result.addFile(path);
       result.addEdge(runId, path);
       if (!seenPaths.has(path)) frontier.push(path);

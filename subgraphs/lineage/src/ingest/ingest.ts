@@ -22,6 +22,11 @@ export interface IngestSummary {
   datasets: number;
 }
 
+export interface IngestOptions {
+  /** More writes that must commit with the document or not at all (an event's status). */
+  inTransaction?: (tx: ManagedTransaction, summary: IngestSummary) => Promise<void>;
+}
+
 const visibilities: readonly string[] = ['public', 'internal', 'private'];
 const batchSize = 1000;
 
@@ -34,10 +39,16 @@ export async function ingestDocument(
   driver: Driver,
   target: IngestTarget,
   document: unknown,
+  options: IngestOptions = {},
 ): Promise<IngestSummary> {
   checkTarget(target);
   const read = await readRenkuExport(document);
 
+  const summary = {
+    runs: read.provenance.runs.length,
+    entities: read.provenance.files.length,
+    datasets: read.datasets.length,
+  };
   await withSession(driver, (session) =>
     session.executeWrite(async (tx) => {
       const write = batchWriter(tx, target.projectPath);
@@ -45,13 +56,10 @@ export async function ingestDocument(
       await writeProject(tx, target, read);
       await writeProvenance(write, read);
       await writeDatasets(write, read);
+      await options.inTransaction?.(tx, summary);
     }),
   );
-  return {
-    runs: read.provenance.runs.length,
-    entities: read.provenance.files.length,
-    datasets: read.datasets.length,
-  };
+  return summary;
 }
 
 function checkTarget(target: IngestTarget): void {
@@ -182,6 +190,20 @@ async function writeProvenance(write: BatchWriter, { provenance: p }: RenkuExpor
      MERGE (run)-[:ASSOCIATED_WITH]->(person)`,
     p.runs,
   );
+  for (const [kind, { label }] of Object.entries(argumentLabels)) {
+    await write(
+      `UNWIND $rows AS row
+       MATCH (run:Run {projectPath: $project, id: row.runId})
+       MATCH (arg:${label} {projectPath: $project, id: row.argumentId})
+       MERGE (run)-[given:GAVE]->(arg)
+       SET given.value = row.value`,
+      p.runs.flatMap((run) =>
+        run.values
+          .filter((value) => value.kind === kind)
+          .map((value) => ({ runId: run.id, argumentId: value.argumentId, value: value.value })),
+      ),
+    );
+  }
   for (const [links, relationship] of [
     [p.usages, 'USED'],
     [p.generations, 'GENERATED'],

@@ -26,6 +26,14 @@ export interface RunRecord {
   commandLine: string;
   planId: string | null;
   personIds: string[];
+  /** What this run gave the plan's arguments, where it gave anything. */
+  values: ArgumentValue[];
+}
+
+export interface ArgumentValue {
+  argumentId: string;
+  kind: ArgumentKind;
+  value: string;
 }
 
 export interface FileRecord {
@@ -203,6 +211,10 @@ function readRun(document: RenkuDocument, plans: PlanReader, activity: JsonLdNod
     commandLine,
     planId: plan?.id ?? null,
     personIds: [...new Set(people.map((person) => person.id))],
+    values: [...given].flatMap(([nodeId, value]) => {
+      const argument = plans.arguments.get(nodeId);
+      return argument ? [{ argumentId: argument.id, kind: argument.kind, value }] : [];
+    }),
   };
 }
 

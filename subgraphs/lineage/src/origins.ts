@@ -1,0 +1,64 @@
+import type { Driver } from 'neo4j-driver';
+
+import { canRead, type Viewer } from './authorize';
+import { withSession } from './neo4j';
+
+export interface FileOrigin {
+  projectPath: string;
+  path: string;
+  /** The slug of the dataset in the other project. */
+  dataset: string | null;
+  /** How the local dataset names the other one. */
+  via: 'sameAs' | 'derivedFrom';
+}
+
+/**
+ * Where files of one project came from in others: a dataset imported from another renku
+ * project names the original in `sameAs` (its identifier, or `.../datasets/<identifier>`), a
+ * dataset made from another in `derivedFrom`; the original's file is the part with the same
+ * checksum (renku 2.x), else with the same path. One hop, not a walk: a client follows an
+ * origin by asking for lineage in that project. Origins in projects the viewer may not read
+ * are left out.
+ */
+export async function findOrigins(
+  driver: Driver,
+  viewer: Viewer,
+  projectPath: string,
+  paths: readonly string[],
+): Promise<Map<string, FileOrigin[]>> {
+  const rows = await withSession(driver, (session) =>
+    session.executeRead(async (tx) => {
+      const result = await tx.run(
+        `UNWIND $paths AS path
+         MATCH (file:File {projectPath: $project, path: path})<-[:HAS_PART]-(copy:Dataset)
+         UNWIND [['sameAs', copy.sameAs], ['derivedFrom', copy.derivedFrom]] AS link
+         WITH path, file, link[0] AS via, link[1] AS target
+         WHERE target IS NOT NULL
+         MATCH (original:Dataset)-[:HAS_PART]->(source:File)
+         WHERE original.projectPath <> $project
+           AND (original.id = target OR target ENDS WITH '/datasets/' + original.identifier)
+           AND (source.checksum = file.checksum OR source.path = file.path)
+         MATCH (project:Project {path: original.projectPath})
+         RETURN DISTINCT path, original.projectPath AS projectPath, source.path AS sourcePath,
+                original.slug AS dataset, via, project.visibility AS visibility`,
+        { project: projectPath, paths: [...paths] },
+      );
+      return result.records.map((record) => record.toObject());
+    }),
+  );
+
+  const origins = new Map<string, FileOrigin[]>(paths.map((path) => [path, []]));
+  for (const row of rows) {
+    if (!canRead(viewer, { visibility: row.visibility as string | null })) continue;
+    origins.get(row.path as string)?.push({
+      projectPath: row.projectPath as string,
+      path: row.sourcePath as string,
+      dataset: (row.dataset as string | null) ?? null,
+      via: row.via as FileOrigin['via'],
+    });
+  }
+  for (const list of origins.values()) {
+    list.sort((a, b) => a.projectPath.localeCompare(b.projectPath) || a.path.localeCompare(b.path));
+  }
+  return origins;
+}

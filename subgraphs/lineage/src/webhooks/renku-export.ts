@@ -1,0 +1,99 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface CommitExporter {
+  /** The full renku graph of the repository at that commit, as JSON-LD. */
+  exportCommit(gitUrl: string, commit: string): Promise<unknown>;
+}
+
+export interface RenkuExporterOptions {
+  /** The `renku` executable (renku 2.x). */
+  renkuCommand: string;
+  /** Only repositories whose URL starts with one of these are cloned. */
+  allowedUrlPrefixes: string[];
+  /** Per command; a clone of a big repository takes a while. Default 5 minutes. */
+  timeoutMs?: number;
+}
+
+/**
+ * Exports a commit the way a CI job would: clone, check out, `renku graph export --full`, in a
+ * temporary folder that is removed afterwards. The URL comes from an authenticated push, but
+ * is still limited to known prefixes: the secret proves who sent the event, not that the URL
+ * inside is one we should fetch.
+ */
+export function renkuExporter(options: RenkuExporterOptions): CommitExporter {
+  const timeoutMs = options.timeoutMs ?? 300_000;
+  return {
+    async exportCommit(gitUrl, commit) {
+      if (!options.allowedUrlPrefixes.some((prefix) => gitUrl.startsWith(prefix))) {
+        throw new PermanentError(`cloning from "${gitUrl}" is not allowed here`);
+      }
+      if (!/^[0-9a-f]{7,64}$/.test(commit)) {
+        throw new PermanentError(`"${commit}" is not a commit id`);
+      }
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'lineage-export-'));
+      try {
+        const repo = path.join(dir, 'repo');
+        // HOME keeps renku's and git's user configuration out of the service's own home.
+        const env = {
+          ...process.env,
+          HOME: dir,
+          GIT_TERMINAL_PROMPT: '0',
+          GIT_LFS_SKIP_SMUDGE: '1',
+          PATH: `${path.dirname(options.renkuCommand)}${path.delimiter}${process.env.PATH ?? ''}`,
+        };
+        await run('git', ['clone', '--quiet', '--no-checkout', '--', gitUrl, repo], dir, env);
+        await run('git', ['checkout', '--quiet', commit], repo, env);
+        const args = ['graph', 'export', '--format', 'jsonld', '--full'];
+        const output = await run(options.renkuCommand, args, repo, env);
+        try {
+          return JSON.parse(output) as unknown;
+        } catch {
+          throw new PermanentError('renku graph export did not print JSON');
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+
+      function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) {
+        return runCommand(command, args, cwd, env, timeoutMs);
+      }
+    },
+  };
+}
+
+/** A clone or export that failed; its text is git's or renku's and is meant to be shown. */
+export class ExportError extends Error {}
+
+/** An error that trying again cannot fix: the event fails at once. */
+export class PermanentError extends ExportError {}
+
+function runCommand(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new ExportError(`${path.basename(command)} could not start: ${error.message}`));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) return resolve(Buffer.concat(stdout).toString('utf8'));
+      const last = stderr.trim().split('\n').slice(-3).join(' / ');
+      const how = signal ? `was stopped (${signal})` : `exited with ${code}`;
+      reject(new ExportError(`${path.basename(command)} ${args[0]} ${how}: ${last}`));
+    });
+  });
+}

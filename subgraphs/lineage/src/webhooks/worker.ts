@@ -1,0 +1,170 @@
+import type { Logger } from '@renku-supergraph/kit';
+import { GraphQLError } from 'graphql';
+import type { Driver } from 'neo4j-driver';
+
+import type { WebhookConfig } from '../config';
+import { ingestDocument, type IngestSummary } from '../ingest/ingest';
+import { withSession } from '../neo4j';
+import { claimNextEvent, type ClaimedEvent, completeEvent, failAttempt } from './events';
+import { type CommitExporter, ExportError, PermanentError } from './renku-export';
+
+type WorkerConfig = Pick<WebhookConfig, 'pollMs' | 'staleAfterMs' | 'maxAttempts' | 'retryBaseMs'>;
+
+/** The longest a worker waits before looking again after Neo4j failed to answer. */
+const maxIdleMs = 10_000;
+/** The longest wait between two attempts of one event. */
+const maxRetryMs = 10 * 60_000;
+
+/**
+ * Processes stored events one at a time, oldest first. Everything it knows is in Neo4j: a
+ * worker that starts (after a restart, or once Neo4j is back) finds the `new` events and the
+ * `processing` ones a dead worker left, and goes on. One at a time, because each event is a
+ * whole export written in one transaction; in parallel they would wait for each other's locks.
+ */
+export class IngestWorker {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  /** Set by a wake-up that came while an event was in hand, so the next look is at once. */
+  private woken = false;
+
+  constructor(
+    private readonly driver: Driver,
+    private readonly log: Logger,
+    private readonly config: WorkerConfig,
+    private readonly exporter: CommitExporter | undefined,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** A new event was stored: look now instead of at the next poll. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Finishes the event in hand, then stops. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      let event: ClaimedEvent | null = null;
+      try {
+        event = await claimNextEvent(this.driver, this.config.staleAfterMs);
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        this.log.warn({ err: error, failures }, 'cannot look for webhook events; trying again');
+      }
+      if (event) {
+        await this.process(event);
+        continue;
+      }
+      if (this.woken && failures === 0) {
+        this.woken = false;
+        continue;
+      }
+      const backoff = this.config.pollMs * 2 ** Math.min(failures, 10);
+      await this.sleep(failures > 0 ? Math.min(backoff, maxIdleMs) : this.config.pollMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        this.woken = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+    });
+  }
+
+  private async process(event: ClaimedEvent): Promise<void> {
+    const log = this.log.child({ event: event.id, project: event.projectPath, kind: event.kind });
+    try {
+      const document = await this.documentOf(event);
+      const describe = (summary: IngestSummary) =>
+        `ingested commit ${event.commit}: ${summary.runs} runs, ${summary.entities} file versions, ${summary.datasets} datasets`;
+      if (document === undefined) {
+        await withSession(this.driver, (session) =>
+          session.executeWrite((tx) =>
+            completeEvent(
+              tx,
+              event,
+              `no renku CLI here: the lineage of ${event.commit} comes with the export a CI job posts`,
+            ),
+          ),
+        );
+        return;
+      }
+      const summary = await ingestDocument(
+        this.driver,
+        { projectPath: event.projectPath },
+        document,
+        {
+          inTransaction: (tx, counts) => completeEvent(tx, event, describe(counts)),
+        },
+      );
+      log.info({ ...summary, attempt: event.attempts }, 'webhook event ingested');
+    } catch (error) {
+      await this.failed(event, error, log);
+    }
+  }
+
+  /** The JSON-LD to ingest; undefined for a push when this process cannot export commits. */
+  private async documentOf(event: ClaimedEvent): Promise<unknown> {
+    if (event.kind === 'export') {
+      try {
+        return JSON.parse(event.document ?? '') as unknown;
+      } catch {
+        throw new PermanentError('the posted export is not JSON');
+      }
+    }
+    if (!this.exporter || !event.gitUrl) return undefined;
+    return this.exporter.exportCommit(event.gitUrl, event.commit);
+  }
+
+  /**
+   * Broken metadata stays broken: such an event fails at once. Anything else (Neo4j away, a
+   * clone that timed out) is tried again after 1, 2, 4... times the base wait. When even this
+   * cannot be written, the event stays `processing` and is taken up again once stale.
+   */
+  private async failed(event: ClaimedEvent, error: unknown, log: Logger): Promise<void> {
+    // Shown to clients in lineageStatus: our own errors and git's or renku's, never a driver's.
+    const message =
+      error instanceof GraphQLError || error instanceof ExportError
+        ? error.message
+        : 'internal error while ingesting (the lineage subgraph log has the details)';
+    const permanent =
+      error instanceof PermanentError ||
+      (error instanceof GraphQLError && error.extensions.code === 'BAD_USER_INPUT');
+    const retry = !permanent && event.attempts < this.config.maxAttempts;
+    const wait = Math.min(this.config.retryBaseMs * 2 ** (event.attempts - 1), maxRetryMs);
+    const retryAt = retry ? new Date(Date.now() + wait) : null;
+    log.warn({ err: error, attempt: event.attempts, retryAt }, 'webhook event failed');
+    try {
+      await failAttempt(
+        this.driver,
+        event,
+        retry
+          ? `attempt ${event.attempts} failed: ${message}; trying again`
+          : `failed after ${event.attempts} attempt(s): ${message}`,
+        retryAt,
+      );
+    } catch (markError) {
+      log.warn({ err: markError }, 'cannot record the failure; the event will be taken up again');
+    }
+  }
+}

@@ -1,0 +1,246 @@
+import { createLogger, type Running } from '@renku-supergraph/kit';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import neo4j, { type Driver } from 'neo4j-driver';
+
+import { provisionNeo4j, startNeo4j } from '../../stack/src/services/neo4j';
+import { provisionRenkuCli, renkuCli } from '../../stack/src/services/renku-cli';
+import { sleep } from '../../stack/src/process';
+import { applyGraphSchema } from '../../subgraphs/lineage/src/graph-schema';
+import { findImpact } from '../../subgraphs/lineage/src/impact';
+import { activateLineage, startLineageSubgraph } from '../../subgraphs/lineage/src/index';
+import { ingestDocument } from '../../subgraphs/lineage/src/ingest/ingest';
+import { findLineage, type Lineage } from '../../subgraphs/lineage/src/lineage';
+import { findRun } from '../../subgraphs/lineage/src/runs';
+import { findWorkflowGraph } from '../../subgraphs/lineage/src/workflow-graph';
+import { dotEdges, makeRenkuProject, outdatedOutputs, type RenkuProject } from './renku-project';
+
+const log = createLogger('lineage-test', 'warn');
+const anonymous = { kind: 'anonymous' } as const;
+const atRuns = 'ada.analyst/flights';
+const atModified = 'ada.analyst/flights-modified';
+
+let dataDir: string;
+let database: Awaited<ReturnType<typeof startNeo4j>>;
+let driver: Driver;
+let project: RenkuProject;
+
+beforeAll(async () => {
+  await Promise.all([provisionNeo4j(), provisionRenkuCli()]);
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'lineage-renku-'));
+  const [started, made] = await Promise.all([
+    startNeo4j({ dataDir: path.join(dataDir, 'neo4j') }),
+    makeRenkuProject(dataDir, renkuCli()),
+  ]);
+  database = started;
+  project = made;
+  driver = neo4j.driver(database.url);
+  await applyGraphSchema(driver, log);
+  await ingestDocument(driver, { projectPath: atRuns, visibility: 'public' }, project.exports.runs);
+  await ingestDocument(
+    driver,
+    { projectPath: atModified, visibility: 'public' },
+    project.exports.modified,
+  );
+});
+
+afterAll(async () => {
+  await driver?.close();
+  await database?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Edges with runs named by their command line, as renku's own DOT names them. */
+function labelledEdges(lineage: Lineage): string[] {
+  const labels = new Map(lineage.nodes.map((node) => [node.id, node.label]));
+  return lineage.edges
+    .map((edge) => `${labels.get(edge.source)} -> ${labels.get(edge.target)}`)
+    .sort();
+}
+
+describe('renku 2.x metadata made by the real renku CLI', () => {
+  it.each(['count.txt', 'joined.csv', 'left.csv'])(
+    'gives the upstream lineage of %s that `renku workflow visualize` draws',
+    async (file) => {
+      const lineage = await findLineage(driver, anonymous, {
+        projectPath: atRuns,
+        filePath: file,
+        direction: 'UPSTREAM',
+      });
+      expect(labelledEdges(lineage)).toEqual(dotEdges(project.visualized[file]));
+    },
+  );
+
+  it('finds both paths of the diamond and only the latest producer of a re-generated output', async () => {
+    const lineage = await findLineage(driver, anonymous, {
+      projectPath: atRuns,
+      filePath: 'data/raw.csv',
+      direction: 'DOWNSTREAM',
+    });
+    const runs = lineage.nodes.filter((node) => node.type === 'ProcessRun').map((n) => n.label);
+    expect(runs.sort()).toEqual([
+      'cat right.csv left.csv > joined.csv',
+      'head -n 2 data/raw.csv > left.csv',
+      'tail -n 2 data/raw.csv > right.csv',
+      'wc -l joined.csv > count.txt',
+    ]);
+    // The first join read left.csv and right.csv too, but rejoin wrote joined.csv after it:
+    // renku draws the same from data/raw.csv.
+    expect(labelledEdges(lineage)).toEqual(dotEdges(project.visualized['--from data/raw.csv']));
+  });
+
+  it('finds exactly the outputs `renku status` calls outdated after an input changed', async () => {
+    const expected = outdatedOutputs(project.status);
+    expect(expected).toEqual(['count.txt', 'joined.csv', 'left.csv', 'right.csv']);
+    const impact = await findImpact(driver, anonymous, {
+      projectPath: atModified,
+      filePath: 'data/raw.csv',
+    });
+    expect(impact.map((file) => file.path).sort()).toEqual(expected);
+    expect(impact.map((file) => [file.path, file.distance])).toEqual([
+      ['left.csv', 1],
+      ['right.csv', 1],
+      ['joined.csv', 2],
+      ['count.txt', 3],
+    ]);
+  });
+
+  it('tells a run with its plan, arguments and values, times and who ran it', async () => {
+    const lineage = await findLineage(driver, anonymous, {
+      projectPath: atRuns,
+      filePath: 'left.csv',
+      direction: 'UPSTREAM',
+    });
+    const head = lineage.nodes.find((node) => node.type === 'ProcessRun')!;
+    const run = await findRun(driver, anonymous, atRuns, head.id);
+    expect(run).toMatchObject({
+      id: head.id,
+      command: 'head -n 2 data/raw.csv > left.csv',
+      plan: { name: 'left', command: 'head' },
+      inputs: [{ path: 'data/raw.csv', type: 'File' }],
+      outputs: [{ path: 'left.csv', type: 'File' }],
+      agents: [{ name: 'Ada Analyst', email: 'ada.analyst@example.org' }],
+    });
+    expect(run.arguments.map((arg) => [arg.kind, arg.prefix, arg.value, arg.stream])).toEqual([
+      ['PARAMETER', '-n ', '2', null],
+      ['INPUT', null, 'data/raw.csv', null],
+      ['OUTPUT', null, 'left.csv', 'stdout'],
+    ]);
+    expect(run.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(run.endedAt! >= run.startedAt!).toBe(true);
+  });
+
+  it('pages through the whole workflow graph in the order the runs started', async () => {
+    const first = await findWorkflowGraph(driver, anonymous, { projectPath: atRuns, first: 3 });
+    expect(first.totalCount).toBe(5);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const rest = await findWorkflowGraph(driver, anonymous, {
+      projectPath: atRuns,
+      first: 3,
+      after: first.pageInfo.endCursor,
+    });
+    expect(rest.pageInfo.hasNextPage).toBe(false);
+    expect([...first.runs, ...rest.runs].map((run) => run.command)).toEqual([
+      'head -n 2 data/raw.csv > left.csv',
+      'tail -n 2 data/raw.csv > right.csv',
+      'cat left.csv right.csv > joined.csv',
+      'wc -l joined.csv > count.txt',
+      'cat right.csv left.csv > joined.csv',
+    ]);
+    // The history keeps both writers of joined.csv.
+    const writers = [...first.edges, ...rest.edges].filter((edge) => edge.target === 'joined.csv');
+    expect(writers).toHaveLength(2);
+  });
+});
+
+describe('a GitLab push when the renku CLI is installed', () => {
+  let running: Running;
+
+  beforeAll(async () => {
+    running = await startLineageSubgraph(
+      {
+        port: 0,
+        host: '127.0.0.1',
+        neo4j: { uri: database.url },
+        webhooks: {
+          pollMs: 200,
+          renkuCommand: renkuCli().command,
+          cloneUrlPrefixes: [`file://${dataDir}/`],
+        },
+      },
+      log,
+    );
+  });
+
+  afterAll(async () => {
+    await running?.stop();
+  });
+
+  async function pushAndWait(projectPath: string, gitUrl: string, after: string) {
+    const secret = await activateLineage(driver, projectPath);
+    const response = await fetch(running.url.replace(/\/graphql$/, '/webhooks/gitlab'), {
+      method: 'POST',
+      headers: { 'x-gitlab-token': secret, 'x-gitlab-event': 'Push Hook' },
+      body: JSON.stringify({
+        object_kind: 'push',
+        after,
+        ref: 'refs/heads/master',
+        project: { id: 7, path_with_namespace: projectPath, git_http_url: gitUrl },
+      }),
+    });
+    expect(response.status).toBe(202);
+    for (let waited = 0; waited < 120_000; waited += 500) {
+      const session = driver.session();
+      try {
+        const result = await session.run(
+          `MATCH (e:IngestEvent {projectPath: $projectPath})
+           WHERE e.status IN ['done', 'failed'] RETURN e.status AS status, e.message AS message`,
+          { projectPath },
+        );
+        if (result.records.length > 0) return result.records[0].toObject();
+      } finally {
+        await session.close();
+      }
+      await sleep(500);
+    }
+    throw new Error('the push was not processed in time');
+  }
+
+  it('clones the commit, exports it with renku and ingests it', async () => {
+    const projectPath = 'ada.analyst/flights-pushed';
+    const event = await pushAndWait(projectPath, `file://${project.dir}`, project.commits.runs);
+    expect(event).toEqual({
+      status: 'done',
+      message: expect.stringMatching(
+        new RegExp(`^ingested commit ${project.commits.runs}: 5 runs`),
+      ),
+    });
+    const session = driver.session();
+    try {
+      await session.run("MATCH (p:Project {path: $projectPath}) SET p.visibility = 'public'", {
+        projectPath,
+      });
+    } finally {
+      await session.close();
+    }
+    const lineage = await findLineage(driver, anonymous, {
+      projectPath,
+      filePath: 'count.txt',
+      direction: 'UPSTREAM',
+    });
+    expect(labelledEdges(lineage)).toEqual(dotEdges(project.visualized['count.txt']));
+  });
+
+  it('fails a push naming a repository outside the allowed prefixes without cloning', async () => {
+    const event = await pushAndWait(
+      'ada.analyst/flights-elsewhere',
+      'file:///etc/',
+      project.commits.runs,
+    );
+    expect(event).toEqual({
+      status: 'failed',
+      message: 'failed after 1 attempt(s): cloning from "file:///etc/" is not allowed here',
+    });
+  });
+});
