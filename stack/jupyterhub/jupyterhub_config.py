@@ -1,9 +1,10 @@
 # JupyterHub for the local stack. stack/src/services/jupyterhub.ts starts the hub with this file
 # and passes ports, the data folder and the sessions service token as RENKU_HUB_* variables.
 #
-# Nobody logs in at this hub: the sessions subgraph creates users (named after their Keycloak
-# username) and starts named servers for them through the REST API. A deployment would log users
-# in with the hub's OAuth against Keycloak (oauthenticator's GenericOAuthenticator) instead.
+# The sessions subgraph creates users (named after their Keycloak username) and starts named
+# servers for them through the REST API. People sign in here only to open their sessions: with
+# Keycloak (oauthenticator's GenericOAuthenticator) when RENKU_HUB_OAUTH_ISSUER is set, else
+# nobody signs in (the `null` authenticator) and session URLs answer only their public API.
 import os
 import secrets
 import sys
@@ -44,9 +45,32 @@ c.ConfigurableHTTPProxy.api_url = f'http://127.0.0.1:{proxy_api_port}'
 c.ConfigurableHTTPProxy.auth_token = kept_secret('proxy-auth-token')
 c.ConfigurableHTTPProxy.pid_file = os.path.join(data_dir, 'proxy.pid')
 
-c.JupyterHub.authenticator_class = 'null'
-# Users exist because the sessions subgraph created them; nobody else has any business here.
+oauth_issuer = os.environ.get('RENKU_HUB_OAUTH_ISSUER')
+if oauth_issuer:
+    c.JupyterHub.authenticator_class = 'generic-oauth'
+    c.GenericOAuthenticator.client_id = os.environ.get(
+        'RENKU_HUB_OAUTH_CLIENT_ID', 'renku-jupyterhub'
+    )
+    c.GenericOAuthenticator.client_secret = os.environ['RENKU_HUB_OAUTH_CLIENT_SECRET']
+    c.GenericOAuthenticator.oauth_callback_url = f'{public_url}/hub/oauth_callback'
+    endpoints = f'{oauth_issuer}/protocol/openid-connect'
+    c.GenericOAuthenticator.authorize_url = f'{endpoints}/auth'
+    c.GenericOAuthenticator.token_url = f'{endpoints}/token'
+    c.GenericOAuthenticator.userdata_url = f'{endpoints}/userinfo'
+    c.GenericOAuthenticator.logout_redirect_url = f'{endpoints}/logout'
+    c.GenericOAuthenticator.scope = ['openid', 'profile']
+    # The same name the sessions subgraph gives the hub user: the Keycloak username.
+    c.GenericOAuthenticator.username_claim = 'preferred_username'
+    # Straight to Keycloak: the hub has no sign-in form of its own.
+    c.Authenticator.auto_login = True
+else:
+    c.JupyterHub.authenticator_class = 'null'
+# Users exist because the sessions subgraph created them on their first start; anybody else
+# signing in has no session to open and is refused.
 c.Authenticator.allow_existing_users = True
+# After signing in, the list of one's servers rather than a start of the default server, which
+# sessions never use (the spawner refuses it).
+c.JupyterHub.default_url = '/hub/home'
 
 # One named server per project commit a user works on (see subgraphs/sessions); the default
 # server is never used.
@@ -67,12 +91,21 @@ c.RenkuLocalSpawner.images = {
     'renku/local': os.path.join(os.path.dirname(sys.executable), 'jupyterhub-singleuser'),
 }
 c.RenkuLocalSpawner.default_image = 'renku/local'
+# The file the sessions subgraph reads too (SESSIONS_RESOURCE_CLASSES_FILE; by default
+# subgraphs/sessions/resource-classes.json). Checked here: a broken file stops the hub at start
+# rather than failing every session.
+c.RenkuLocalSpawner.resource_classes_file = os.environ['RENKU_HUB_RESOURCE_CLASSES_FILE']
+from renku_spawner import read_resource_classes  # noqa: E402 (needs sys.path above)
+
+read_resource_classes(c.RenkuLocalSpawner.resource_classes_file)
 c.Spawner.ip = '127.0.0.1'
 # Two cores shared with Neo4j, Keycloak and the tests: a server can take a while to answer.
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 90
 # A failing session (a commit that cannot be checked out) must never take the hub down with it.
 c.Spawner.consecutive_failure_limit = 0
+# How soon a server that ended on its own (e.g. out of memory) shows as FAILED.
+c.Spawner.poll_interval = 10
 
 c.JupyterHub.services = [
     {'name': 'renku-sessions', 'api_token': os.environ['RENKU_HUB_SESSIONS_TOKEN']},
@@ -86,5 +119,19 @@ c.JupyterHub.load_roles = [
         # themselves, to tokens or to the hub's own settings.
         'scopes': ['admin:users', 'servers'],
         'services': ['renku-sessions'],
+    },
+    {
+        'name': 'user',
+        'description': 'People who signed in: they open and watch their own sessions',
+        # Without the usual `servers`: sessions are started and stopped through the supergraph,
+        # which checks the project and the start options, not behind its back at the hub.
+        'scopes': [
+            'read:users:name!user',
+            'read:users!user',
+            'read:servers!user',
+            'access:servers!user',
+            'users:activity!user',
+            'read:tokens!user',
+        ],
     },
 ]

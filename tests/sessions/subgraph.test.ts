@@ -7,13 +7,15 @@ import { createLogger, type Running } from '../../kit/src';
 import { freePort } from '../../stack/src/ports';
 import { sleep } from '../../stack/src/process';
 import {
+  hubOAuthClient,
   provisionJupyterHub,
   startJupyterHub,
   type JupyterHub,
 } from '../../stack/src/services/jupyterhub';
 import { keycloakDemoUsers, startKeycloak, type Keycloak } from '../../stack/src/services/keycloak';
 import { passwordGrant } from '../../stack/src/tokens';
-import { readSessionsConfig, startSessionsSubgraph } from '../../subgraphs/sessions/src';
+import { HubClient, readSessionsConfig, startSessionsSubgraph } from '../../subgraphs/sessions/src';
+import { Browser } from './browser';
 
 interface Answer {
   data?: Record<string, any> | null;
@@ -34,10 +36,19 @@ let commit: string;
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sessions-subgraph-'));
   await provisionJupyterHub();
+  // The hub needs Keycloak's address before Keycloak answers: both start at once.
+  const keycloakPort = await freePort();
   [hub, keycloak] = await Promise.all([
-    startJupyterHub({ dataDir: path.join(dataDir, 'hub') }),
-    startKeycloak(),
+    startJupyterHub({
+      dataDir: path.join(dataDir, 'hub'),
+      keycloak: {
+        issuer: `http://127.0.0.1:${keycloakPort}/realms/renku`,
+        clientSecret: hubOAuthClient.devSecret,
+      },
+    }),
+    startKeycloak({ httpPort: keycloakPort }),
   ]);
+  await allowHubCallback(`${hub.url}/hub/oauth_callback`);
   commit = makeRepository(path.join(dataDir, 'git', `${project}.git`));
   subgraph = await startSessionsSubgraph(
     readSessionsConfig({
@@ -45,6 +56,7 @@ beforeAll(async () => {
       JUPYTERHUB_API_URL: hub.apiUrl,
       JUPYTERHUB_URL: hub.url,
       JUPYTERHUB_API_TOKEN: hub.serviceToken,
+      JUPYTERHUB_SESSIONS_DIR: hub.sessionsDir,
       KEYCLOAK_ISSUER: keycloak.issuer,
       SESSIONS_GIT_URL: `file://${path.join(dataDir, 'git')}`,
     }),
@@ -205,6 +217,160 @@ describe('the sessions subgraph with Keycloak tokens and a real hub', () => {
     });
   });
 
+  it('lists the resource classes of its configuration to anyone', async () => {
+    const answer = await graphql(`
+      {
+        sessionOptions {
+          defaultResourceClass {
+            name
+          }
+          resourceClasses {
+            name
+            cpu
+            memoryGb
+            storageGb
+            defaultUrl
+            default
+          }
+        }
+      }
+    `);
+    expect(answer.data?.sessionOptions).toEqual({
+      defaultResourceClass: { name: 'small' },
+      resourceClasses: [
+        { name: 'small', cpu: 0.5, memoryGb: 1, storageGb: 1, defaultUrl: '/lab', default: true },
+        { name: 'medium', cpu: 1, memoryGb: 2, storageGb: 10, defaultUrl: '/lab', default: false },
+        { name: 'large', cpu: 2, memoryGb: 4, storageGb: 20, defaultUrl: '/lab', default: false },
+      ],
+    });
+  });
+
+  it('answers BAD_USER_INPUT for a resource class that does not exist', async () => {
+    const answer = await graphql(
+      `mutation { startSession(project: "${project}", commit: "${commit}", resourceClass: "xl") { name } }`,
+      {},
+      ada,
+    );
+    expect(answer.errors?.[0]).toMatchObject({
+      message: 'resource class xl does not exist (available: small, medium, large)',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  });
+
+  it('takes odd project and branch names to URL-safe session names, and refuses unusable ones', async () => {
+    const odd = await graphql(
+      `mutation {
+        startSession(project: "Group.With.Dots/sub_group/Odd.Name_v2", branch: "feature/x+y_z.1",
+                     commit: "${commit}") { name url branch project { path } }
+      }`,
+      {},
+      ada,
+    );
+    expect(odd.errors).toBeUndefined();
+    const session = odd.data?.startSession;
+    expect(session.name).toMatch(/^odd-name-v2-[0-9a-f]{10}$/);
+    expect(session.url).toBe(`${hub.url}/user/ada.analyst/${session.name}/`);
+    expect(session).toMatchObject({
+      branch: 'feature/x+y_z.1',
+      project: { path: 'Group.With.Dots/sub_group/Odd.Name_v2' },
+    });
+    await graphql(
+      'mutation ($name: ID!) { stopSession(name: $name, force: true) }',
+      { name: session.name },
+      ada,
+    );
+
+    for (const [projectPath, branch, problem] of [
+      ['ada.analyst/Zürich Bikes', 'main', 'project must be a path like namespace/name'],
+      [project, 'feature/../escape', 'branch is not a valid branch name'],
+      [project, '-rf', 'branch is not a valid branch name'],
+    ]) {
+      const refused = await graphql(
+        'mutation ($p: String!, $b: String!, $c: String!) { startSession(project: $p, branch: $b, commit: $c) { name } }',
+        { p: projectPath, b: branch, c: commit },
+        ada,
+      );
+      expect(refused.errors?.[0]).toMatchObject({
+        message: problem,
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+    }
+  });
+
+  it('shows the server log to the owner of a session only, in bounded lines', async () => {
+    const started = await graphql(
+      `
+        mutation ($project: String!, $commit: String!) {
+          startSession(project: $project, commit: $commit, branch: "logs") {
+            name
+          }
+        }
+      `,
+      { project, commit },
+      ada,
+    );
+    const name = started.data?.startSession.name;
+    await untilState(ada, name, 'RUNNING');
+
+    const logs = `query ($name: ID!, $lines: Int) {
+      sessionLogs(name: $name, lines: $lines) { lines truncated }
+    }`;
+    const three = await graphql(logs, { name, lines: 3 }, ada);
+    expect(three.data?.sessionLogs).toEqual({ lines: expect.any(Array), truncated: true });
+    expect(three.data?.sessionLogs.lines).toHaveLength(3);
+    const all = await graphql(logs, { name }, ada);
+    expect(all.data?.sessionLogs.lines[0]).toMatch(/^\[session \S+\] Cloning file:\/\//);
+
+    expect((await graphql(logs, { name, lines: 3 }, bob)).data).toEqual({ sessionLogs: null });
+    expect((await graphql(logs, { name, lines: 3 })).data).toEqual({ sessionLogs: null });
+    const tooMany = await graphql(logs, { name, lines: 5001 }, ada);
+    expect(tooMany.errors?.[0]).toMatchObject({
+      message: 'lines must be a whole number from 1 to 5000',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+
+    await graphql('mutation ($name: ID!) { stopSession(name: $name) }', { name }, ada);
+  });
+
+  it('opens JupyterLab at the session URL for its owner after signing in with Keycloak', async () => {
+    const started = await graphql(
+      `
+        mutation ($project: String!, $commit: String!) {
+          startSession(project: $project, commit: $commit, branch: "browser") {
+            name
+            url
+          }
+        }
+      `,
+      { project, commit },
+      ada,
+    );
+    const { name, url } = started.data?.startSession;
+    await untilState(ada, name, 'RUNNING');
+
+    const owner = new Browser();
+    const login = await owner.open(url);
+    expect(login.url).toContain(`${keycloak.issuer}/protocol/openid-connect/auth`);
+    const lab = await owner.submit(login, 'kc-form-login', keycloakDemoUsers.ada);
+    expect(lab).toMatchObject({ status: 200, url: `${url}lab` });
+    expect(lab.body).toContain('<title>JupyterLab</title>');
+
+    // Another signed-in user of the hub gets no further than the hub's refusal.
+    await new HubClient({ apiUrl: hub.apiUrl, token: hub.serviceToken }).ensureUser(
+      keycloakDemoUsers.bob.username,
+    );
+    const stranger = new Browser();
+    const refused = await stranger.submit(
+      await stranger.open(url),
+      'kc-form-login',
+      keycloakDemoUsers.bob,
+    );
+    expect(refused.status).toBe(403);
+    expect(refused.body).not.toContain('JupyterLab');
+
+    await graphql('mutation ($name: ID!) { stopSession(name: $name) }', { name }, ada);
+  });
+
   it('reports an unreachable hub as BACKEND_UNAVAILABLE on the field', async () => {
     const deadHub = `http://127.0.0.1:${await freePort()}/hub/api`;
     const orphan = await startSessionsSubgraph(
@@ -217,12 +383,45 @@ describe('the sessions subgraph with Keycloak tokens and a real hub', () => {
       log,
     );
     try {
-      const answer = await graphql('{ sessions { name } }', {}, ada, orphan.url);
-      expect(answer.errors?.[0]).toMatchObject({
-        message: 'jupyterhub is not answering; try again shortly',
-        path: ['sessions'],
-        extensions: { code: 'BACKEND_UNAVAILABLE', backend: 'jupyterhub', subgraph: 'sessions' },
+      const answer = await graphql(
+        `
+          query ($representations: [_Any!]!) {
+            sessionOptions {
+              defaultResourceClass {
+                name
+              }
+            }
+            sessions {
+              name
+            }
+            _entities(representations: $representations) {
+              ... on Project {
+                path
+                sessions {
+                  name
+                }
+              }
+            }
+          }
+        `,
+        { representations: [{ __typename: 'Project', path: project }] },
+        ada,
+        orphan.url,
+      );
+      // The rest of the query answers; only the fields that need the hub are null.
+      expect(answer.data).toEqual({
+        sessionOptions: { defaultResourceClass: { name: 'small' } },
+        sessions: null,
+        _entities: [{ path: project, sessions: null }],
       });
+      const unavailable = {
+        message: 'jupyterhub is not answering; try again shortly',
+        extensions: { code: 'BACKEND_UNAVAILABLE', backend: 'jupyterhub', subgraph: 'sessions' },
+      };
+      expect(answer.errors).toEqual([
+        expect.objectContaining({ ...unavailable, path: ['sessions'] }),
+        expect.objectContaining({ ...unavailable, path: ['_entities', 0, 'sessions'] }),
+      ]);
       const health = await fetch(orphan.url.replace(/\/graphql$/, '/health'));
       expect(health.status).toBe(503);
     } finally {
@@ -271,6 +470,31 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Pr
     if (done(value)) return value;
     await sleep(250);
   }
+}
+
+/** Lets Keycloak send people back to this test's hub, whose port the realm cannot know. */
+async function allowHubCallback(callback: string): Promise<void> {
+  const admin = await fetch(`${keycloak.url}/realms/master/protocol/openid-connect/token`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: 'admin-cli',
+      username: keycloak.adminUser,
+      password: keycloak.adminPassword,
+    }),
+  });
+  const { access_token: token } = (await admin.json()) as { access_token: string };
+  const clients = `${keycloak.url}/admin/realms/renku/clients`;
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const [client] = (await (
+    await fetch(`${clients}?clientId=${hubOAuthClient.id}`, { headers })
+  ).json()) as { id: string; redirectUris: string[] }[];
+  const updated = await fetch(`${clients}/${client.id}`, {
+    method: 'PUT',
+    headers,
+    body: JSON.stringify({ ...client, redirectUris: [...client.redirectUris, callback] }),
+  });
+  expect(updated.status).toBe(204);
 }
 
 /** A one-commit repository where SESSIONS_GIT_URL leads for the project; its commit id. */

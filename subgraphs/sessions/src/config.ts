@@ -1,4 +1,7 @@
 import { readPort, readString, readUrl } from '@renku-supergraph/kit';
+import path from 'node:path';
+
+import { readResourceClasses, type ResourceClasses } from './resource-classes';
 
 type Env = Record<string, string | undefined>;
 
@@ -29,7 +32,22 @@ export interface SessionsConfig {
    * in an empty working folder.
    */
   gitBaseUrl?: string;
+  /**
+   * `SESSIONS_RESOURCE_CLASSES_FILE`, default the committed `resource-classes.json` of this
+   * workspace: the classes `sessionOptions` offers. The hub must enforce the same file.
+   */
+  resourceClasses: ResourceClasses;
+  /**
+   * `JUPYTERHUB_SESSIONS_DIR`, default none: the spawner's working folders
+   * (`<dir>/<user>/<server>/`) as this process sees them. `sessionLogs` reads the servers' logs
+   * there, and failure reasons outlive a hub restart through it; without it `sessionLogs` fails
+   * and a failure is known only while the hub remembers it.
+   */
+  sessionsDir?: string;
 }
+
+/** The committed default, beside `src/` and `dist/` alike. */
+export const defaultResourceClassesFile = path.join(__dirname, '..', 'resource-classes.json');
 
 export function readSessionsConfig(env: Env): SessionsConfig {
   return {
@@ -46,5 +64,11 @@ export function readSessionsConfig(env: Env): SessionsConfig {
       audience: readString(env, 'KEYCLOAK_AUDIENCE', 'renku-supergraph'),
     },
     gitBaseUrl: env.SESSIONS_GIT_URL ? readUrl(env, 'SESSIONS_GIT_URL') : undefined,
+    resourceClasses: readResourceClasses(
+      readString(env, 'SESSIONS_RESOURCE_CLASSES_FILE', defaultResourceClassesFile),
+    ),
+    sessionsDir: env.JUPYTERHUB_SESSIONS_DIR
+      ? path.resolve(readString(env, 'JUPYTERHUB_SESSIONS_DIR'))
+      : undefined,
   };
 }

@@ -15,14 +15,18 @@ export interface HubServer {
   started: Date | null;
   /** The server's path behind the public proxy, e.g. `/user/ada.analyst/zhbikes-1a2b3c4d5e/`. */
   path: string;
-  /** What the server was started with: strings the sessions subgraph chose. */
+  /** What the server was started with: the strings the sessions subgraph chose. */
   options: Record<string, string>;
+  /** Names of the environment variables it was started with; their values stay at the hub. */
+  environment: string[];
 }
 
 /** One event of a start's progress stream. */
 export interface ProgressEvent {
   progress?: number;
   message?: string;
+  /** The spawner's step (`checkout`, `server`, `connect`); absent in the hub's own events. */
+  step?: string;
   ready?: boolean;
   failed?: boolean;
   url?: string;
@@ -119,7 +123,7 @@ export class HubClient {
   async start(
     username: string,
     name: string,
-    options: Record<string, string>,
+    options: Record<string, unknown>,
   ): Promise<StartOutcome> {
     const response = await this.request('POST', serverPath(username, name), {
       user_options: options,
@@ -149,8 +153,13 @@ export class HubClient {
    * The progress of a start as the hub streams it: the spawner's steps, then one event with
    * `ready` or `failed`. For a start that already failed, only that last event.
    */
-  async *progress(username: string, name: string): AsyncGenerator<ProgressEvent> {
+  async *progress(
+    username: string,
+    name: string,
+    signal?: AbortSignal,
+  ): AsyncGenerator<ProgressEvent> {
     const controller = new AbortController();
+    signal?.addEventListener('abort', () => controller.abort(), { once: true });
     // The stream stays open as long as the start takes; only its beginning has a deadline.
     const deadline = setTimeout(() => controller.abort(), this.timeoutMs);
     let response: Response;
@@ -187,6 +196,39 @@ export class HubClient {
     } finally {
       controller.abort();
     }
+  }
+
+  /**
+   * The events of a start in progress so far: the stream is read until it has been quiet for
+   * `quietMs`, as it stays open until the start ends. Empty when no start is in progress.
+   */
+  async progressSoFar(username: string, name: string, quietMs = 400): Promise<ProgressEvent[]> {
+    const events: ProgressEvent[] = [];
+    const stop = new AbortController();
+    const stream = this.progress(username, name, stop.signal);
+    try {
+      for (;;) {
+        const next = stream.next();
+        // Left pending when the stream goes quiet; it rejects once the request is aborted.
+        next.catch(() => undefined);
+        // The first event may take as long as any answer; later ones come at once or not yet.
+        const wait = events.length === 0 ? this.timeoutMs : quietMs;
+        let timer: NodeJS.Timeout | undefined;
+        const quiet = new Promise<'quiet'>((resolve) => {
+          timer = setTimeout(() => resolve('quiet'), wait);
+        });
+        const result = await Promise.race([next, quiet]).finally(() => clearTimeout(timer));
+        if (result === 'quiet' || result.done) break;
+        events.push(result.value);
+        if (result.value.ready || result.value.failed) break;
+      }
+    } catch (error) {
+      if (error instanceof HubError && (error.status === 400 || error.status === 404)) return [];
+      throw error;
+    } finally {
+      stop.abort();
+    }
+    return events;
   }
 
   /**
@@ -246,8 +288,11 @@ function toServer(raw: RawServer): HubServer {
   for (const [key, value] of Object.entries(raw.user_options ?? {})) {
     if (typeof value === 'string') options[key] = value;
   }
+  const environment = raw.user_options?.environment;
   return {
     name: raw.name,
+    environment:
+      environment && typeof environment === 'object' ? Object.keys(environment).sort() : [],
     ready: raw.ready,
     pending: raw.pending,
     stopped: raw.stopped,

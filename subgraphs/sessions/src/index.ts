@@ -1,5 +1,7 @@
 import {
+  authenticate,
   createTokenVerifier,
+  failRootFieldsOnBadToken,
   serveGraphQL,
   type Logger,
   type Running,
@@ -9,6 +11,7 @@ import type { SessionsConfig } from './config';
 import { HubClient } from './hub-client';
 import type { SessionsContext } from './resolvers';
 import { buildSessionsSchema } from './schema';
+import { SessionFiles } from './session-files';
 import { Sessions, type Session } from './sessions';
 
 export { readSessionsConfig, type SessionsConfig } from './config';
@@ -30,6 +33,8 @@ export async function startSessionsSubgraph(config: SessionsConfig, log: Logger)
     repositoryOf: config.gitBaseUrl
       ? (project) => `${config.gitBaseUrl}/${project}.git`
       : undefined,
+    resourceClasses: config.resourceClasses,
+    files: config.sessionsDir ? new SessionFiles(config.sessionsDir) : undefined,
   });
   const verify = createTokenVerifier(config.auth);
 
@@ -46,7 +51,7 @@ export async function startSessionsSubgraph(config: SessionsConfig, log: Logger)
 
   return serveGraphQL<SessionsContext>({
     name: 'sessions',
-    schema: buildSessionsSchema(),
+    schema: failRootFieldsOnBadToken(buildSessionsSchema()),
     log,
     port: config.port,
     host: config.host,
@@ -55,12 +60,14 @@ export async function startSessionsSubgraph(config: SessionsConfig, log: Logger)
       await hub.whoami();
     },
     context: async (base) => {
-      const caller = await verify(base.authorization);
+      // A bad token fails every root field (failRootFieldsOnBadToken), never HTTP 500.
+      const auth = await authenticate(verify, base.authorization);
+      const { caller } = auth;
       let mine: Promise<Session[]> | undefined;
       const readMine = caller
         ? () => (mine ??= sessions.list(caller.username))
         : () => Promise.resolve([]);
-      return { ...base, caller, sessions, mine: readMine };
+      return { ...base, ...auth, sessions, mine: readMine };
     },
   });
 }

@@ -2,7 +2,15 @@ import { ErrorCode, apiError, backendError, type BaseContext } from '@renku-supe
 
 import { DateTime } from './datetime';
 import { HubError, HubUnreachable } from './hub-client';
-import { SessionError, matches, type Session, type SessionFilter, type Sessions } from './sessions';
+import type { ResourceClass } from './resource-classes';
+import {
+  SessionError,
+  SessionsUnconfigured,
+  matches,
+  type Session,
+  type SessionFilter,
+  type Sessions,
+} from './sessions';
 
 export interface SessionsContext extends BaseContext {
   /** The verified caller; absent for anonymous requests. */
@@ -18,6 +26,7 @@ interface StartArgs {
   branch?: string | null;
   image?: string | null;
   resourceClass?: string | null;
+  environment?: { name: string; value: string }[] | null;
 }
 
 export const resolvers = {
@@ -32,6 +41,22 @@ export const resolvers = {
       const { username } = context.caller;
       return (await translated(context, () => context.sessions.get(username, name))) ?? null;
     },
+
+    sessionOptions: (_: unknown, __: unknown, context: SessionsContext) => {
+      const { classes, default: fallback } = context.sessions.resourceClasses;
+      return { resourceClasses: classes, defaultResourceClass: fallback };
+    },
+
+    sessionLogs: async (
+      _: unknown,
+      { name, lines }: { name: string; lines: number },
+      context: SessionsContext,
+    ) => {
+      if (!context.caller) return null;
+      const { username } = context.caller;
+      const logs = await translated(context, () => context.sessions.logs(username, name, lines));
+      return logs ?? null;
+    },
   },
 
   Mutation: {
@@ -44,6 +69,7 @@ export const resolvers = {
           branch: args.branch ?? undefined,
           image: args.image ?? undefined,
           resourceClass: args.resourceClass ?? undefined,
+          environment: args.environment ?? undefined,
         }),
       );
     },
@@ -69,6 +95,11 @@ export const resolvers = {
   Session: {
     project: (session: Session) => ({ path: session.project }),
     owner: (session: Session) => ({ username: session.owner }),
+  },
+
+  ResourceClass: {
+    default: (resourceClass: ResourceClass, _: unknown, context: SessionsContext) =>
+      resourceClass.name === context.sessions.resourceClasses.default.name,
   },
 };
 
@@ -96,6 +127,12 @@ async function translated<T>(context: SessionsContext, work: () => Promise<T>): 
         limit: ErrorCode.Forbidden,
       }[error.kind];
       throw apiError(code, error.message);
+    }
+    if (error instanceof SessionsUnconfigured) {
+      context.log.error({ err: error }, 'a sessions feature is not configured');
+      throw apiError(ErrorCode.BackendUnavailable, `${error.feature} are not available here`, {
+        backend: 'jupyterhub',
+      });
     }
     if (error instanceof HubError || error instanceof HubUnreachable) {
       context.log.error({ err: error }, 'JupyterHub request failed');

@@ -1,5 +1,10 @@
-import { HubError, type HubClient, type HubServer } from './hub-client';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { HubError, type HubClient, type HubServer, type ProgressEvent } from './hub-client';
+import type { ResourceClass, ResourceClasses } from './resource-classes';
 import { serverName, type SessionTarget } from './server-name';
+import type { SessionFiles } from './session-files';
+import { stepsOf, type SessionStep } from './steps';
 
 export type SessionState = 'STARTING' | 'RUNNING' | 'STOPPING' | 'FAILED' | 'HIBERNATED';
 
@@ -16,6 +21,9 @@ export interface Session {
   branch: string | null;
   image: string | null;
   resourceClass: string | null;
+  /** Names of the environment variables it was started with. */
+  environment: string[];
+  steps: SessionStep[];
 }
 
 export interface SessionFilter {
@@ -27,6 +35,8 @@ export interface SessionFilter {
 export interface StartRequest extends SessionTarget {
   image?: string;
   resourceClass?: string;
+  /** Variables set in the session; their values are secrets to keep out of logs and answers. */
+  environment?: { name: string; value: string }[];
 }
 
 /** A request the caller can correct; `kind` decides the error code the client sees. */
@@ -45,6 +55,11 @@ export interface SessionsOptions {
   publicUrl: string;
   /** Where a project's git repository is cloned from; none means an empty working folder. */
   repositoryOf?: (project: string) => string | undefined;
+  resourceClasses: ResourceClasses;
+  /** The spawner's files; without them logs are unavailable and failures fade with the hub. */
+  files?: SessionFiles;
+  /** How long a restart waits for the old server to stop. Default 60 s. */
+  stopTimeoutMs?: number;
 }
 
 /** Sessions as JupyterHub named servers of a user named like the caller. */
@@ -67,9 +82,19 @@ export class Sessions {
     return this.describe(username, server);
   }
 
-  /** Starts the session of a project commit, or returns the one already starting or running. */
+  /** The resource classes a start may name. */
+  get resourceClasses(): ResourceClasses {
+    return this.options.resourceClasses;
+  }
+
+  /**
+   * Starts the session of a project commit, or returns the one already starting or running.
+   * Naming another resource class than the running one restarts it with that class, keeping
+   * its working folder.
+   */
   async start(username: string, request: StartRequest): Promise<Session> {
     checkStartRequest(request);
+    const resourceClass = this.resourceClass(request.resourceClass);
     const name = serverName(request);
     await this.hub.ensureUser(username);
 
@@ -81,10 +106,18 @@ export class Sessions {
           `session ${name} is stopping; start it again once it has stopped`,
         );
       }
-      return this.describe(username, existing);
+      const changed =
+        request.resourceClass !== undefined &&
+        existing.options.resourceClass !== resourceClass.name;
+      if (!changed) return this.describe(username, existing);
+      await this.stopAndWait(username, name);
     }
 
-    const options = startOptions(request, this.options.repositoryOf?.(request.project));
+    const options = startOptions(
+      request,
+      resourceClass,
+      this.options.repositoryOf?.(request.project),
+    );
     try {
       await this.hub.start(username, name, options);
     } catch (error) {
@@ -124,8 +157,56 @@ export class Sessions {
     return (await this.hub.stop(username, name, true)) !== 'absent';
   }
 
+  /**
+   * The last lines of a session's server log; undefined when the user has no such session.
+   */
+  async logs(
+    username: string,
+    name: string,
+    lines: number,
+  ): Promise<{ lines: string[]; truncated: boolean } | undefined> {
+    if (!Number.isInteger(lines) || lines < 1 || lines > maxLogLines) {
+      throw new SessionError('invalid', `lines must be a whole number from 1 to ${maxLogLines}`);
+    }
+    const server = await this.hub.server(username, name);
+    if (!server?.options.project) return undefined;
+    if (!this.options.files) throw new SessionsUnconfigured('the session logs');
+    return this.options.files.logTail(username, name, lines);
+  }
+
+  private resourceClass(name: string | undefined): ResourceClass {
+    const { classes, default: fallback } = this.options.resourceClasses;
+    if (name === undefined) return fallback;
+    const found = classes.find((resourceClass) => resourceClass.name === name);
+    if (!found) {
+      const known = classes.map((resourceClass) => resourceClass.name).join(', ');
+      throw new SessionError(
+        'invalid',
+        `resource class ${name} does not exist (available: ${known})`,
+      );
+    }
+    return found;
+  }
+
+  /** Stops the server but keeps it and its folder, and waits until the hub says it stopped. */
+  private async stopAndWait(username: string, name: string): Promise<void> {
+    await this.hub.stop(username, name, false);
+    const deadline = Date.now() + (this.options.stopTimeoutMs ?? 60_000);
+    for (;;) {
+      const server = await this.hub.server(username, name);
+      if (!server || !isActive(server)) return;
+      if (Date.now() > deadline) {
+        throw new SessionError(
+          'conflict',
+          `session ${name} is still stopping to change its resource class; try again shortly`,
+        );
+      }
+      await sleep(250);
+    }
+  }
+
   private async describe(username: string, server: HubServer): Promise<Session> {
-    const { state, message } = await this.stateOf(username, server);
+    const { state, message, steps } = await this.stateOf(username, server);
     const live = state === 'STARTING' || state === 'RUNNING';
     return {
       name: server.name,
@@ -139,48 +220,106 @@ export class Sessions {
       branch: server.options.branch ?? null,
       image: server.options.image ?? null,
       resourceClass: server.options.resourceClass ?? null,
+      environment: server.environment,
+      steps,
     };
   }
 
   private async stateOf(
     username: string,
     server: HubServer,
-  ): Promise<{ state: SessionState; message: string | null }> {
+  ): Promise<{ state: SessionState; message: string | null; steps: SessionStep[] }> {
     switch (server.pending) {
-      case 'spawn':
-        return { state: 'STARTING', message: 'The session is starting.' };
+      case 'spawn': {
+        const events = await this.hub.progressSoFar(username, server.name);
+        return {
+          state: 'STARTING',
+          message: latestMessage(events) ?? 'The session is starting.',
+          steps: stepsOf({ state: 'STARTING', events }),
+        };
+      }
       case 'stop':
-        return { state: 'STOPPING', message: 'The session is stopping.' };
+        return { state: 'STOPPING', message: 'The session is stopping.', steps: [] };
     }
     // `check` (the hub polling a running server) leaves a server ready in the meantime.
-    if (server.ready || server.pending === 'check') return { state: 'RUNNING', message: null };
+    if (server.ready || server.pending === 'check') {
+      return { state: 'RUNNING', message: null, steps: stepsOf({ state: 'RUNNING' }) };
+    }
 
-    const failure = await this.hub.failure(username, server.name);
+    const failure = await this.failureOf(username, server.name);
     if (failure) {
-      const reason = failure.replace(/^Spawn failed:\s*/, '');
-      return { state: 'FAILED', message: `The session could not start: ${reason}` };
+      const message =
+        failure.step === 'running'
+          ? `The session stopped: ${failure.message}`
+          : `The session could not start: ${failure.message}`;
+      return { state: 'FAILED', message, steps: stepsOf({ state: 'FAILED', failure }) };
     }
     return {
       state: 'HIBERNATED',
       message: 'The session is stopped; starting it again resumes its working folder.',
+      steps: [],
     };
   }
+
+  /**
+   * The spawner's record in the session folder first: it outlives a hub restart, which the
+   * hub's own memory of a failed start does not.
+   */
+  private async failureOf(
+    username: string,
+    name: string,
+  ): Promise<{ message: string; step?: string } | undefined> {
+    const recorded = await this.options.files?.failure(username, name);
+    if (recorded) return recorded;
+    const remembered = await this.hub.failure(username, name);
+    if (!remembered) return undefined;
+    return { message: remembered.replace(/^Spawn failed:\s*/, '') };
+  }
+}
+
+/** A feature that needs a setting the operator left out. */
+export class SessionsUnconfigured extends Error {
+  constructor(readonly feature: string) {
+    super(`${feature} need JUPYTERHUB_SESSIONS_DIR, which is not set`);
+    this.name = 'SessionsUnconfigured';
+  }
+}
+
+export const maxLogLines = 5000;
+
+function latestMessage(events: ProgressEvent[]): string | undefined {
+  for (let index = events.length - 1; index >= 0; index--) {
+    if (events[index].message) return events[index].message;
+  }
+  return undefined;
 }
 
 function isActive(server: HubServer): boolean {
   return server.ready || server.pending !== null;
 }
 
-/** What the spawner reads from the start; every value a string (see stack/jupyterhub). */
+/**
+ * What the spawner reads from the start (see stack/jupyterhub): strings, and the environment
+ * as an object of names to values.
+ */
 function startOptions(
   request: StartRequest,
+  resourceClass: ResourceClass,
   repository: string | undefined,
-): Record<string, string> {
-  const options: Record<string, string> = { project: request.project, commit: request.commit };
+): Record<string, unknown> {
+  const options: Record<string, unknown> = {
+    project: request.project,
+    commit: request.commit,
+    resourceClass: resourceClass.name,
+  };
   if (request.branch) options.branch = request.branch;
   if (request.image) options.image = request.image;
-  if (request.resourceClass) options.resourceClass = request.resourceClass;
   if (repository) options.repository = repository;
+  if (request.environment?.length) {
+    options.environment = Object.fromEntries(
+      request.environment.map(({ name, value }) => [name, value]),
+    );
+  }
   return options;
 }
 
@@ -200,6 +339,56 @@ function checkStartRequest(request: StartRequest): void {
   ];
   for (const [value, pattern, problem] of checks) {
     if (value !== undefined && !pattern.test(value)) throw new SessionError('invalid', problem);
+  }
+  checkEnvironment(request.environment ?? []);
+}
+
+const environmentName = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+/** Set by the hub or the spawner for every session (see stack/jupyterhub/renku_spawner.py). */
+const reservedNames = new Set([
+  'HOME',
+  'PATH',
+  'USER',
+  'SHELL',
+  'MEM_LIMIT',
+  'CPU_LIMIT',
+  'MEM_GUARANTEE',
+  'CPU_GUARANTEE',
+  'MALLOC_ARENA_MAX',
+  'VIRTUAL_ENV',
+]);
+const maxVariables = 64;
+const maxValueLength = 32 * 1024;
+
+/** Messages name variables, never their values: those may be secrets. */
+function checkEnvironment(environment: { name: string; value: string }[]): void {
+  if (environment.length > maxVariables) {
+    throw new SessionError('invalid', `at most ${maxVariables} environment variables`);
+  }
+  const seen = new Set<string>();
+  for (const { name, value } of environment) {
+    if (!environmentName.test(name)) {
+      throw new SessionError(
+        'invalid',
+        `environment variable names are letters, digits and _, not starting with a digit: ${JSON.stringify(name.slice(0, 130))}`,
+      );
+    }
+    if (reservedNames.has(name) || /^(JUPYTERHUB_|JPY_)/.test(name)) {
+      throw new SessionError(
+        'invalid',
+        `environment variable ${name} is set by the session itself`,
+      );
+    }
+    if (seen.has(name)) {
+      throw new SessionError('invalid', `environment variable ${name} is given twice`);
+    }
+    if (value.length > maxValueLength) {
+      throw new SessionError(
+        'invalid',
+        `environment variable ${name} is longer than ${maxValueLength} characters`,
+      );
+    }
+    seen.add(name);
   }
 }
 
