@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 
+import { readInteger, readString, readUrl } from './config';
 import { apiError, backendError, ErrorCode } from './errors';
 
 /** The verified user behind a request. */
@@ -153,4 +154,21 @@ function translate(error: unknown, audience: string) {
   }
   // What is left concerns the key set itself: Keycloak answered with something unusable.
   return backendError('keycloak', error);
+}
+
+/**
+ * The token settings every subgraph reads the same way:
+ * `KEYCLOAK_ISSUER` (default `http://127.0.0.1:8080/realms/renku`), `KEYCLOAK_JWKS_URL`
+ * (default `<issuer>/protocol/openid-connect/certs`), `KEYCLOAK_AUDIENCE` (default
+ * `renku-supergraph`), `KEYCLOAK_CLOCK_TOLERANCE_SEC` (default 30).
+ */
+export function readTokenVerifierOptions(
+  env: Record<string, string | undefined>,
+): TokenVerifierOptions {
+  return {
+    issuer: readUrl(env, 'KEYCLOAK_ISSUER', 'http://127.0.0.1:8080/realms/renku'),
+    jwksUrl: env.KEYCLOAK_JWKS_URL ? readUrl(env, 'KEYCLOAK_JWKS_URL') : undefined,
+    audience: readString(env, 'KEYCLOAK_AUDIENCE', 'renku-supergraph'),
+    clockToleranceSec: readInteger(env, 'KEYCLOAK_CLOCK_TOLERANCE_SEC', 30),
+  };
 }

@@ -1,21 +1,34 @@
-import type { BaseContext } from '@renku-supergraph/kit';
+import { callerOf, type Authenticated } from '@renku-supergraph/kit';
 
-/**
- * Who is asking. Everyone is anonymous until the identity subgraph's tokens
- * are checked here.
- * TODO(identity): read the signed-in user from the token the gateway passes on,
- * and let members see their internal and private projects.
- */
-export type Viewer = { kind: 'anonymous' };
+/** Who is asking: nobody, or a user whose access token verified. */
+export type Viewer = { kind: 'anonymous' } | { kind: 'user'; username: string };
 
-export function viewerOf(_context: BaseContext): Viewer {
-  return { kind: 'anonymous' };
+export function viewerOf(context: Authenticated): Viewer {
+  // A token that did not verify fails here instead of reading as anonymous.
+  const caller = callerOf(context);
+  return caller ? { kind: 'user', username: caller.username } : { kind: 'anonymous' };
 }
 
-/** Whether the viewer may see a project's provenance. */
-export function canRead(viewer: Viewer, project: { visibility: string | null }): boolean {
-  switch (viewer.kind) {
-    case 'anonymous':
-      return project.visibility === 'public';
-  }
+/**
+ * Cypher for the facts `canRead` needs, with `project` bound: its visibility
+ * and whether the viewer is a member (`$viewer` is the username, or null).
+ */
+export const accessFields = `project.visibility AS visibility,
+  EXISTS { MATCH (:Member {username: $viewer})-[:MEMBER_OF]->(project) } AS member`;
+
+export function viewerParam(viewer: Viewer): { viewer: string | null } {
+  return { viewer: viewer.kind === 'user' ? viewer.username : null };
+}
+
+/**
+ * Whether the viewer may see a project's provenance: public projects anyone,
+ * internal ones any signed-in user, private ones their members (GitLab's rules).
+ */
+export function canRead(
+  viewer: Viewer,
+  project: { visibility: string | null; member?: boolean },
+): boolean {
+  if (project.visibility === 'public') return true;
+  if (viewer.kind === 'anonymous') return false;
+  return project.visibility === 'internal' || project.member === true;
 }

@@ -1,4 +1,12 @@
-import { ConfigError, readBoolean, readPort, readString, readUrl } from '@renku-supergraph/kit';
+import {
+  ConfigError,
+  readBoolean,
+  readPort,
+  readString,
+  readTokenVerifierOptions,
+  readUrl,
+  type TokenVerifierOptions,
+} from '@renku-supergraph/kit';
 
 export interface Neo4jConfig {
   /** Bolt URL; default `bolt://127.0.0.1:7687`. */
@@ -14,6 +22,8 @@ export interface LineageConfig {
   /** Default `127.0.0.1`. */
   host: string;
   neo4j: Neo4jConfig;
+  /** How callers' access tokens are checked (`KEYCLOAK_*`); default: the local Keycloak. */
+  auth?: TokenVerifierOptions;
   /** Webhook ingestion; every setting has a default (`defaultWebhookConfig`). */
   webhooks?: Partial<WebhookConfig>;
 }
@@ -52,6 +62,7 @@ export function readLineageConfig(env: Record<string, string | undefined>): Line
     port: readPort(env, 'PORT', 4003),
     host: readString(env, 'HOST', '127.0.0.1'),
     neo4j: readNeo4jConfig(env),
+    auth: readTokenVerifierOptions(env),
     webhooks: readWebhookConfig(env),
   };
 }

@@ -1,6 +1,14 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { type Logger, type Running, serveGraphQL } from '@renku-supergraph/kit';
+import {
+  authenticate,
+  createTokenVerifier,
+  failRootFieldsOnBadToken,
+  type Logger,
+  readTokenVerifierOptions,
+  type Running,
+  serveGraphQL,
+} from '@renku-supergraph/kit';
 import gql from 'graphql-tag';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +25,7 @@ export type { LineageConfig } from './config';
 export { readLineageConfig } from './config';
 export { ingestDocument, type IngestSummary, type IngestTarget } from './ingest/ingest';
 export { applyGraphSchema } from './graph-schema';
+export { setMembers, type Membership } from './members';
 export { activateLineage } from './webhooks/secrets';
 
 /** The subgraph's SDL, read at run time from the workspace root (`schema.graphql`). */
@@ -45,18 +54,24 @@ export async function startLineageSubgraph(config: LineageConfig, log: Logger): 
       // Apollo types resolvers for an unknown context; ours is set just below.
       resolvers: resolvers as GraphQLResolverMap<unknown>,
     });
+    const verify = createTokenVerifier(config.auth ?? readTokenVerifierOptions({}));
     const running = await serveGraphQL<LineageContext>({
       name: 'lineage',
-      schema,
+      // A bad token fails the root fields that ask, never HTTP 500 or a silent anonymous.
+      schema: failRootFieldsOnBadToken(schema),
       log,
       port: config.port,
       host: config.host,
-      context: (base) => ({
-        ...base,
-        driver,
-        runs: createRunLoader(driver),
-        origins: createOriginLoader({ ...base, driver }),
-      }),
+      context: async (base) => {
+        const auth = await authenticate(verify, base.authorization);
+        return {
+          ...base,
+          ...auth,
+          driver,
+          runs: createRunLoader(driver),
+          origins: createOriginLoader({ ...auth, driver }),
+        };
+      },
       routes: webhookRoutes({
         driver,
         log,

@@ -5,11 +5,14 @@ import { parseArgs } from 'node:util';
 import { readNeo4jConfig } from './config';
 import { applyGraphSchema } from './graph-schema';
 import { ingestDocument, type Visibility } from './ingest/ingest';
+import { parseMembership, setMembers } from './members';
 import { createDriver } from './neo4j';
 
 const usage =
-  'usage: ingest-cli --project NAMESPACE/NAME [--visibility public|internal|private] [--name NAME] FILE.jsonld\n' +
-  'Loads a renku JSON-LD export into the Neo4j at NEO4J_URI (default bolt://127.0.0.1:7687).';
+  'usage: ingest-cli --project NAMESPACE/NAME [--visibility public|internal|private] [--name NAME]\n' +
+  '                  [--member USERNAME[:owner|maintainer|reader]]... FILE.jsonld\n' +
+  'Loads a renku JSON-LD export into the Neo4j at NEO4J_URI (default bolt://127.0.0.1:7687);\n' +
+  'with --member, the given users become the project\'s members (GitLab membership).';
 
 async function main(): Promise<void> {
   const log = createLogger('lineage-ingest');
@@ -19,6 +22,7 @@ async function main(): Promise<void> {
       project: { type: 'string' },
       visibility: { type: 'string' },
       name: { type: 'string' },
+      member: { type: 'string', multiple: true },
       help: { type: 'boolean' },
     },
   });
@@ -41,6 +45,9 @@ async function main(): Promise<void> {
       },
       document,
     );
+    if (values.member) {
+      await setMembers(driver, values.project, values.member.map(parseMembership));
+    }
     log.info({ file, project: values.project, ...summary }, 'renku metadata ingested');
   } finally {
     await driver.close();

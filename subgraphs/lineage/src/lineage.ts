@@ -1,7 +1,7 @@
 import { apiError, ErrorCode } from '@renku-supergraph/kit';
 import type { Driver, ManagedTransaction } from 'neo4j-driver';
 
-import { canRead, type Viewer } from './authorize';
+import { accessFields, canRead, viewerParam, type Viewer } from './authorize';
 import { withSession } from './neo4j';
 
 export type LineageDirection = 'UPSTREAM' | 'DOWNSTREAM' | 'BOTH';
@@ -60,7 +60,7 @@ export async function findLineage(
   return withSession(driver, (session) =>
     session.executeRead(async (tx) => {
       const graph = new ProjectGraph(tx, query.projectPath);
-      const project = await graph.project();
+      const project = await graph.project(viewer);
       if (!project || !canRead(viewer, project)) {
         throw apiError(ErrorCode.NotFound, `project "${query.projectPath}" not found`);
       }
@@ -182,11 +182,12 @@ class ProjectGraph {
     return result.records.map((record) => record.toObject());
   }
 
-  async project(): Promise<{ visibility: string | null } | null> {
+  async project(viewer: Viewer): Promise<{ visibility: string | null; member: boolean } | null> {
     const [row] = await this.rows(
-      'MATCH (project:Project {path: $project}) RETURN project.visibility AS visibility',
+      `MATCH (project:Project {path: $project}) RETURN ${accessFields}`,
+      viewerParam(viewer),
     );
-    return row ? { visibility: row.visibility as string | null } : null;
+    return row ? { visibility: row.visibility as string | null, member: row.member === true } : null;
   }
 
   async hasLineage(path: string): Promise<boolean> {

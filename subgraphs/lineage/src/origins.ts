@@ -1,6 +1,6 @@
 import type { Driver } from 'neo4j-driver';
 
-import { canRead, type Viewer } from './authorize';
+import { accessFields, canRead, viewerParam, type Viewer } from './authorize';
 import { withSession } from './neo4j';
 
 export interface FileOrigin {
@@ -40,8 +40,8 @@ export async function findOrigins(
            AND (source.checksum = file.checksum OR source.path = file.path)
          MATCH (project:Project {path: original.projectPath})
          RETURN DISTINCT path, original.projectPath AS projectPath, source.path AS sourcePath,
-                original.slug AS dataset, via, project.visibility AS visibility`,
-        { project: projectPath, paths: [...paths] },
+                original.slug AS dataset, via, ${accessFields}`,
+        { project: projectPath, paths: [...paths], ...viewerParam(viewer) },
       );
       return result.records.map((record) => record.toObject());
     }),
@@ -49,7 +49,8 @@ export async function findOrigins(
 
   const origins = new Map<string, FileOrigin[]>(paths.map((path) => [path, []]));
   for (const row of rows) {
-    if (!canRead(viewer, { visibility: row.visibility as string | null })) continue;
+    const access = { visibility: row.visibility as string | null, member: row.member === true };
+    if (!canRead(viewer, access)) continue;
     origins.get(row.path as string)?.push({
       projectPath: row.projectPath as string,
       path: row.sourcePath as string,

@@ -1,7 +1,7 @@
 import { apiError, ErrorCode } from '@renku-supergraph/kit';
 import type { ManagedTransaction } from 'neo4j-driver';
 
-import { canRead, type Viewer } from './authorize';
+import { accessFields, canRead, viewerParam, type Viewer } from './authorize';
 
 /**
  * NOT_FOUND, not FORBIDDEN, for a project the viewer may not read: the answer must not tell
@@ -13,12 +13,12 @@ export async function requireReadableProject(
   projectPath: string,
 ): Promise<void> {
   const result = await tx.run(
-    'MATCH (project:Project {path: $projectPath}) RETURN project.visibility AS visibility',
-    { projectPath },
+    `MATCH (project:Project {path: $projectPath}) RETURN ${accessFields}`,
+    { projectPath, ...viewerParam(viewer) },
   );
   const record = result.records[0];
   const visibility = (record?.get('visibility') as string | null | undefined) ?? null;
-  if (!record || !canRead(viewer, { visibility })) {
+  if (!record || !canRead(viewer, { visibility, member: record.get('member') === true })) {
     throw apiError(ErrorCode.NotFound, `project "${projectPath}" not found`);
   }
 }

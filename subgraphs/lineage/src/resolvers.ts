@@ -1,20 +1,22 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { apiError, type BaseContext, ErrorCode } from '@renku-supergraph/kit';
+import { apiError, type Authenticated, type BaseContext, ErrorCode } from '@renku-supergraph/kit';
 import DataLoader from 'dataloader';
 import type { Driver } from 'neo4j-driver';
 
-import { canRead, viewerOf } from './authorize';
+import { viewerOf } from './authorize';
 import { toDot, toProvJsonLd } from './export-formats';
 import { findImpact, type ImpactedFile } from './impact';
 import { findLineage, type Lineage, type LineageDirection, type LineageNode } from './lineage';
+import { roleOf } from './members';
 import { withSession } from './neo4j';
+import { requireReadableProject } from './project-access';
 import { findOrigins, type FileOrigin } from './origins';
 import { findRun, type ProcessRun, readRuns } from './runs';
 import { readLineageStatus } from './webhooks/events';
 import { activateLineage } from './webhooks/secrets';
 import { findWorkflowGraph } from './workflow-graph';
 
-export interface LineageContext extends BaseContext {
+export interface LineageContext extends BaseContext, Authenticated {
   driver: Driver;
   /** Runs by `[projectPath, id]`, one query per project and request. */
   runs: DataLoader<RunKey, ProcessRun | null, string>;
@@ -66,7 +68,7 @@ export function createRunLoader(driver: Driver): LineageContext['runs'] {
   );
 }
 
-export function createOriginLoader(context: BaseContext & { driver: Driver }) {
+export function createOriginLoader(context: Authenticated & { driver: Driver }) {
   return new DataLoader<FileKey, FileOrigin[], string>(
     async (keys) => {
       const byProject = new Map<string, string[]>();
@@ -97,16 +99,8 @@ async function lineageOf(context: LineageContext, args: LineageArgs & { projectP
 async function statusOf(context: LineageContext, projectPath: string) {
   return withSession(context.driver, (session) =>
     session.executeRead(async (tx) => {
-      const status = await readLineageStatus(tx, projectPath);
-      const visibility = await tx.run(
-        'MATCH (project:Project {path: $projectPath}) RETURN project.visibility AS visibility',
-        { projectPath },
-      );
-      const record = visibility.records[0];
-      if (!record || !canRead(viewerOf(context), { visibility: record.get('visibility') })) {
-        throw apiError(ErrorCode.NotFound, `project "${projectPath}" not found`);
-      }
-      return status;
+      await requireReadableProject(tx, viewerOf(context), projectPath);
+      return readLineageStatus(tx, projectPath);
     }),
   );
 }
@@ -125,11 +119,18 @@ export const resolvers: GraphQLResolverMap<LineageContext> = {
       statusOf(context, args.projectPath),
   },
   Mutation: {
-    activateLineage: (_root, args: { projectPath: string }, context) => {
-      if (viewerOf(context).kind === 'anonymous') {
+    activateLineage: async (_root, args: { projectPath: string }, context) => {
+      const viewer = viewerOf(context);
+      if (viewer.kind === 'anonymous') {
         throw apiError(ErrorCode.Unauthenticated, 'sign in to activate lineage for a project');
       }
-      // TODO(#4): only maintainers of the project may activate it, once membership is known.
+      const role = await roleOf(context.driver, viewer.username, args.projectPath);
+      if (role !== 'owner' && role !== 'maintainer') {
+        throw apiError(
+          ErrorCode.Forbidden,
+          `only owners and maintainers of "${args.projectPath}" may activate its lineage`,
+        );
+      }
       return activateLineage(context.driver, args.projectPath);
     },
   },
