@@ -1,10 +1,12 @@
 import { passwordGrant, startStack, type Stack } from '@renku-supergraph/stack';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 const project = 'ada.analyst/tutorial-zhbikes';
-const demoCommit = '01f169f0beac20c7b3646b48df4010a15787adf8';
+// The head of the demo repository the stack makes for sessions (the same on every machine).
+const demoCommit = '8a154153c5470e55a7c7c62856a15e6945e1e57d';
 
 /** The README's example query: one request that every subgraph answers a part of. */
 const demoQuery = /* GraphQL */ `
@@ -163,6 +165,44 @@ describe('the federated endpoint on the real stack', () => {
       );
       expect(stopped.body.errors).toBeUndefined();
     }));
+
+  it("shows a private project's lineage to its member only, to two users at once", async () => {
+    const privateProject = 'ada.analyst/bike-forecast';
+    execFileSync(
+      process.execPath,
+      [
+        path.resolve(__dirname, '../../subgraphs/lineage/dist/ingest-cli.js'),
+        ...['--project', privateProject, '--visibility', 'private'],
+        ...['--member', 'ada.analyst:owner'],
+        path.resolve(__dirname, '../../demo/tutorial-zhbikes/source.ld.json'),
+      ],
+      { env: { ...process.env, NEO4J_URI: stack.neo4jUrl }, stdio: 'ignore' },
+    );
+    const bob = await passwordGrant({
+      issuer: stack.keycloak.issuer,
+      username: 'bob.builder',
+      password: 'bob-demo-password',
+    });
+    const query = {
+      query: `{ lineage(projectPath: "${privateProject}", filePath: "data/zhbikes") { nodes { id } } }`,
+    };
+
+    const rounds = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        Promise.all([
+          post(query, asAda()),
+          post(query, { authorization: `Bearer ${bob}` }),
+          post(query),
+        ]),
+      ),
+    );
+    for (const [ada, asBob, anonymous] of rounds) {
+      expect(ada.body.errors).toBeUndefined();
+      expect(ada.body.data!.lineage.nodes.length).toBeGreaterThan(1);
+      expect(asBob.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+      expect(anonymous.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    }
+  });
 
   it('answers anonymous callers with public data and no identity', async () => {
     const { status, body } = await post({
