@@ -6,6 +6,12 @@ describe('readLineageConfig', () => {
       port: 4003,
       host: '127.0.0.1',
       neo4j: { uri: 'bolt://127.0.0.1:7687', user: undefined, password: undefined },
+      auth: {
+        issuer: 'http://127.0.0.1:8080/realms/renku',
+        jwksUrl: undefined,
+        audience: 'renku-supergraph',
+        clockToleranceSec: 30,
+      },
       webhooks: { ...defaultWebhookConfig, renkuCommand: undefined },
     });
   });
