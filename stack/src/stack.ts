@@ -6,7 +6,12 @@ import { repoRoot } from './paths';
 import { assertPortFree, freePort } from './ports';
 import type { Service } from './process';
 import { step } from './progress';
-import { provisionJupyterHub, startJupyterHub } from './services/jupyterhub';
+import {
+  createDemoRepository,
+  hubOAuthClient,
+  provisionJupyterHub,
+  startJupyterHub,
+} from './services/jupyterhub';
 import { startGitLabStandin } from './services/gitlab';
 import { provisionKeycloak, startKeycloak } from './services/keycloak';
 import { provisionNeo4j, startNeo4j } from './services/neo4j';
@@ -108,6 +113,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         proxyApiPort: ports.jupyterhubProxyApi,
         dataDir: path.join(options.dataDir, 'jupyterhub'),
         logFile: path.join(logDir, 'jupyterhub.log'),
+        // People open their sessions after signing in with Keycloak; the realm knows the
+        // hub's callback on the default port only.
+        keycloak: {
+          issuer: `http://127.0.0.1:${ports.keycloak}/realms/renku`,
+          clientSecret: hubOAuthClient.devSecret,
+        },
       }).then(keep),
       startGitLabStandin({ port: ports.gitlabStandin }).then(keep),
     ]);
@@ -116,6 +127,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       step('loading the demo project ada.analyst/tutorial-zhbikes into Neo4j');
       await loadDemo(neo4j.url, logDir);
     }
+
+    // Sessions check out the demo project from a local repository (GitLab cannot run here).
+    const repository = await createDemoRepository(path.join(options.dataDir, 'git'));
 
     step('starting the subgraphs');
     const keycloakEnv = {
@@ -157,6 +171,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           JUPYTERHUB_URL: hub.url,
           JUPYTERHUB_API_URL: hub.apiUrl,
           JUPYTERHUB_API_TOKEN: hub.serviceToken,
+          JUPYTERHUB_SESSIONS_DIR: hub.sessionsDir,
+          SESSIONS_GIT_URL: repository.baseUrl,
         },
         logDir,
       }).then(keep),
@@ -222,6 +238,7 @@ async function loadDemo(neo4jUrl: string, logDir: string): Promise<void> {
   const cli = path.join(repoRoot, 'subgraphs', 'lineage', 'dist', 'ingest-cli.js');
   const document = path.join(repoRoot, 'demo', 'tutorial-zhbikes', 'source.ld.json');
   const args = [cli, '--project', 'ada.analyst/tutorial-zhbikes', '--visibility', 'public'];
+  args.push('--member', 'ada.analyst:owner');
   const log = fs.openSync(path.join(logDir, 'demo-ingest.log'), 'a');
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(process.execPath, [...args, document], {
