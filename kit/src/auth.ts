@@ -29,6 +29,12 @@ export interface TokenVerifierOptions {
   /** Allowed clock skew for `exp` and `nbf`. Default 30 seconds. */
   clockToleranceSec?: number;
   /**
+   * The clients (`azp`) whose tokens this API takes. Default `renku-cli` and
+   * `renku-gateway`: a token another client of the realm obtained for a user
+   * is not a request of ours, even when it names our audience.
+   */
+  allowedClients?: string[];
+  /**
    * The least time between two fetches of the key set. A token naming a key
    * the cached set lacks (Keycloak rotated its keys) triggers a fetch, so
    * this bounds what forged `kid`s can make us send to Keycloak. Default 60 s.
@@ -82,9 +88,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     } catch (error) {
       throw translate(error, options.audience);
     }
+    const allowed = options.allowedClients ?? defaultClients;
+    if (typeof payload.azp !== 'string' || !allowed.includes(payload.azp)) {
+      throw apiError(ErrorCode.Unauthenticated, 'the access token was issued to another client');
+    }
     return toCaller(payload, token);
   };
 }
+
+const defaultClients = ['renku-cli', 'renku-gateway'];
 
 function toCaller(payload: JWTPayload, token: string): Caller {
   // Keycloak marks access tokens `Bearer`; ID and refresh tokens must not pass as one.
@@ -160,7 +172,8 @@ function translate(error: unknown, audience: string) {
  * The token settings every subgraph reads the same way:
  * `KEYCLOAK_ISSUER` (default `http://127.0.0.1:8080/realms/renku`), `KEYCLOAK_JWKS_URL`
  * (default `<issuer>/protocol/openid-connect/certs`), `KEYCLOAK_AUDIENCE` (default
- * `renku-supergraph`), `KEYCLOAK_CLOCK_TOLERANCE_SEC` (default 30).
+ * `renku-supergraph`), `KEYCLOAK_CLOCK_TOLERANCE_SEC` (default 30), `KEYCLOAK_ALLOWED_CLIENTS`
+ * (default `renku-cli,renku-gateway`).
  */
 export function readTokenVerifierOptions(
   env: Record<string, string | undefined>,
@@ -170,5 +183,10 @@ export function readTokenVerifierOptions(
     jwksUrl: env.KEYCLOAK_JWKS_URL ? readUrl(env, 'KEYCLOAK_JWKS_URL') : undefined,
     audience: readString(env, 'KEYCLOAK_AUDIENCE', 'renku-supergraph'),
     clockToleranceSec: readInteger(env, 'KEYCLOAK_CLOCK_TOLERANCE_SEC', 30),
+    allowedClients: env.KEYCLOAK_ALLOWED_CLIENTS
+      ? env.KEYCLOAK_ALLOWED_CLIENTS.split(',')
+          .map((client) => client.trim())
+          .filter(Boolean)
+      : undefined,
   };
 }

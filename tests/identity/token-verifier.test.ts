@@ -49,6 +49,7 @@ describe('token verifier', () => {
   const claims = (): Record<string, unknown> => ({
     iss: issuer,
     aud: ['account', audience],
+    azp: 'renku-cli',
     sub: 'd865d9fe-0b66-4443-9253-c237378dba24',
     typ: 'Bearer',
     preferred_username: 'ada.analyst',
@@ -76,6 +77,14 @@ describe('token verifier', () => {
     }
     throw new Error('the verifier accepted the token');
   }
+
+  it('refuses a token issued to a client this API does not serve (azp)', async () => {
+    const token = await sign({ ...claims(), azp: 'renku-notebooks' });
+    expect((await rejection(`Bearer ${token}`)).message).toMatch(/another client/);
+    const none = claims();
+    delete none.azp;
+    expect((await rejection(`Bearer ${await sign(none)}`)).extensions.code).toBe('UNAUTHENTICATED');
+  });
 
   it('treats a request without Authorization header as anonymous', async () => {
     await expect(verify(undefined)).resolves.toBeUndefined();
