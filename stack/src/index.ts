@@ -7,6 +7,6 @@ export * from './services/jupyterhub';
 export * from './services/keycloak';
 export * from './services/neo4j';
 export * from './services/redis';
+export * from './services/renku-cli';
 export * from './stack';
 export * from './tokens';
-export * from './services/renku-cli';

@@ -12,7 +12,7 @@ const usage =
   'usage: ingest-cli --project NAMESPACE/NAME [--visibility public|internal|private] [--name NAME]\n' +
   '                  [--member USERNAME[:owner|maintainer|reader]]... FILE.jsonld\n' +
   'Loads a renku JSON-LD export into the Neo4j at NEO4J_URI (default bolt://127.0.0.1:7687);\n' +
-  'with --member, the given users become the project\'s members (GitLab membership).';
+  "with --member, the given users become the project's members (GitLab membership).";
 
 async function main(): Promise<void> {
   const log = createLogger('lineage-ingest');

@@ -187,7 +187,9 @@ class ProjectGraph {
       `MATCH (project:Project {path: $project}) RETURN ${accessFields}`,
       viewerParam(viewer),
     );
-    return row ? { visibility: row.visibility as string | null, member: row.member === true } : null;
+    return row
+      ? { visibility: row.visibility as string | null, member: row.member === true }
+      : null;
   }
 
   async hasLineage(path: string): Promise<boolean> {
