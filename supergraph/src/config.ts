@@ -39,6 +39,8 @@ export interface GatewayConfig {
   /** The subgraphs that receive the caller's GitLab token (`x-gitlab-token`). */
   gitlabTokenSubgraphs: string[];
   limits: QueryLimits;
+  /** Processes serving the port; more than 1 needs REDIS_URL for browser sessions. */
+  workers: number;
   /** Largest request body, in Express's notation (`100kb`). */
   bodyLimit: string;
   production: boolean;
@@ -73,6 +75,7 @@ const defaultSupergraph = path.resolve(__dirname, '..', 'supergraph.graphql');
  * | MAX_QUERY_ALIASES | 30 | aliased fields in one operation |
  * | MAX_QUERY_COST | 20000 | estimated fields one operation may resolve |
  * | MAX_BODY_SIZE | 100kb | largest request body |
+ * | GATEWAY_WORKERS | 1 | processes sharing the port (one per core; see docs/benchmarks.md) |
  */
 export function readGatewayConfig(env: Env = process.env): GatewayConfig {
   const subgraphUrls: Record<string, string> = {};
@@ -126,6 +129,7 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
       maxCost: readInteger(env, 'MAX_QUERY_COST', 20_000, 1),
     },
     bodyLimit: readBodySize(env, 'MAX_BODY_SIZE', '100kb'),
+    workers: readInteger(env, 'GATEWAY_WORKERS', 1, 1),
     production: env.NODE_ENV === 'production' || readBoolean(env, 'PRODUCTION', false),
   };
 }
