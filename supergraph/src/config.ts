@@ -4,6 +4,7 @@ import {
   readInteger,
   readPort,
   readString,
+  readTokenVerifierOptions,
   readUrl,
 } from '@renku-supergraph/kit';
 import path from 'node:path';
@@ -19,6 +20,7 @@ export interface GatewayConfig {
     jwksUrl: string;
     audience: string;
     clockToleranceSec: number;
+    allowedClients?: string[];
   };
   /** Browser sign-in; absent when no client secret is configured. */
   browser?: {
@@ -102,6 +104,7 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
       jwksUrl: readUrl(env, 'KEYCLOAK_JWKS_URL', `${internalIssuer}/protocol/openid-connect/certs`),
       audience: readString(env, 'KEYCLOAK_AUDIENCE', 'renku-supergraph'),
       clockToleranceSec: readSeconds(env, 'KEYCLOAK_CLOCK_TOLERANCE_SEC', 30),
+      allowedClients: readTokenVerifierOptions(env).allowedClients,
     },
     browser: clientSecret
       ? {
