@@ -4,7 +4,7 @@ import neo4j from 'neo4j-driver';
 import type { GraphReader } from './neo4j';
 import { toProject, type Project, type ProjectRow, type Visibility } from './project';
 
-const projectFields =
+export const projectFields =
   'p {.path, .name, .description, .visibility, .keywords, .createdAt, .modifiedAt}';
 
 const byPathsCypher = `

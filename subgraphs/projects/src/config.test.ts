@@ -13,6 +13,11 @@ describe('readProjectsConfig', () => {
         database: 'neo4j',
         retryTimeoutMs: 5000,
       },
+      auth: {
+        issuer: 'http://127.0.0.1:8080/realms/renku',
+        jwksUrl: undefined,
+        audience: 'renku-supergraph',
+      },
     });
   });
 
@@ -25,6 +30,9 @@ describe('readProjectsConfig', () => {
       NEO4J_PASSWORD: 'secret',
       NEO4J_DATABASE: 'renku',
       NEO4J_RETRY_TIMEOUT_MS: '250',
+      KEYCLOAK_ISSUER: 'http://keycloak.internal:8080/realms/renku',
+      KEYCLOAK_JWKS_URL: 'http://keycloak.internal:8080/realms/renku/certs',
+      KEYCLOAK_AUDIENCE: 'renku-projects',
     });
 
     expect(config).toEqual({
@@ -36,6 +44,11 @@ describe('readProjectsConfig', () => {
         database: 'renku',
         retryTimeoutMs: 250,
       },
+      auth: {
+        issuer: 'http://keycloak.internal:8080/realms/renku',
+        jwksUrl: 'http://keycloak.internal:8080/realms/renku/certs',
+        audience: 'renku-projects',
+      },
     });
   });
 
@@ -46,6 +59,7 @@ describe('readProjectsConfig', () => {
     [{ NEO4J_PASSWORD: 'secret' }, 'NEO4J_USER'],
     [{ NEO4J_RETRY_TIMEOUT_MS: 'soon' }, 'NEO4J_RETRY_TIMEOUT_MS'],
     [{ PORT: '70000' }, 'PORT'],
+    [{ KEYCLOAK_ISSUER: 'nowhere' }, 'KEYCLOAK_ISSUER'],
   ])('refuses %p naming %s', (env, setting) => {
     expect(() => readProjectsConfig(env)).toThrow(ConfigError);
     expect(() => readProjectsConfig(env)).toThrow(setting);

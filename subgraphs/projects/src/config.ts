@@ -23,6 +23,14 @@ export interface ProjectsConfig {
   /** `HOST`, default `127.0.0.1`. */
   host: string;
   neo4j: Neo4jConfig;
+  auth: {
+    /** `KEYCLOAK_ISSUER`, default `http://127.0.0.1:8080/realms/renku`. */
+    issuer: string;
+    /** `KEYCLOAK_JWKS_URL`, default: the issuer's `/protocol/openid-connect/certs`. */
+    jwksUrl?: string;
+    /** `KEYCLOAK_AUDIENCE`, default `renku-supergraph`. */
+    audience: string;
+  };
 }
 
 const boltSchemes = ['bolt:', 'bolt+s:', 'bolt+ssc:', 'neo4j:', 'neo4j+s:', 'neo4j+ssc:'];
@@ -41,6 +49,11 @@ export function readProjectsConfig(env: Env): ProjectsConfig {
       credentials: readCredentials(env),
       database: readString(env, 'NEO4J_DATABASE', 'neo4j'),
       retryTimeoutMs: readMilliseconds(env, 'NEO4J_RETRY_TIMEOUT_MS', 5000),
+    },
+    auth: {
+      issuer: readUrl(env, 'KEYCLOAK_ISSUER', 'http://127.0.0.1:8080/realms/renku'),
+      jwksUrl: env.KEYCLOAK_JWKS_URL ? readUrl(env, 'KEYCLOAK_JWKS_URL') : undefined,
+      audience: readString(env, 'KEYCLOAK_AUDIENCE', 'renku-supergraph'),
     },
   };
 }

@@ -2,18 +2,26 @@ import { ErrorCode, apiError } from '@renku-supergraph/kit';
 
 /**
  * Cursors name the order they belong to and the sort key of the last edge seen, so paging
- * continues after that key (keyset paging) and stays right while projects are added. Only
- * the order by path exists yet; the search adds more, and a cursor of one order is refused
- * by another.
+ * continues after that key (keyset paging) and stays right while projects are added. A
+ * cursor of one order is refused by another: `projects` pages by path, `search` names its
+ * sort field and direction.
  */
-export type Order = 'path';
-
-export function encodeCursor(order: Order, key: string): string {
+export function encodeCursor(order: string, key: unknown): string {
   return Buffer.from(JSON.stringify([order, key]), 'utf8').toString('base64url');
 }
 
 /** The sort key inside a cursor; BAD_USER_INPUT for anything this API did not hand out. */
-export function decodeCursor(order: Order, cursor: string): string {
+export function decodeCursor(order: string, cursor: string): string;
+export function decodeCursor<T>(
+  order: string,
+  cursor: string,
+  isKey: (key: unknown) => key is T,
+): T;
+export function decodeCursor(
+  order: string,
+  cursor: string,
+  isKey: (key: unknown) => boolean = (key) => typeof key === 'string',
+): unknown {
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -25,7 +33,7 @@ export function decodeCursor(order: Order, cursor: string): string {
     !Array.isArray(decoded) ||
     decoded.length !== 2 ||
     decoded[0] !== order ||
-    typeof decoded[1] !== 'string' ||
+    !isKey(decoded[1]) ||
     // base64url decoding skips stray characters; only a cursor that round-trips is ours.
     encodeCursor(order, decoded[1]) !== cursor
   ) {

@@ -1,12 +1,21 @@
-import { serveGraphQL, type Logger, type Running } from '@renku-supergraph/kit';
+import {
+  authenticate,
+  createTokenVerifier,
+  failRootFieldsOnBadToken,
+  serveGraphQL,
+  type Logger,
+  type Running,
+} from '@renku-supergraph/kit';
 
 import { Catalogue } from './catalogue';
 import type { ProjectsConfig } from './config';
-import { createProjectLoader } from './loader';
+import { Datasets } from './datasets';
+import { createLoaders } from './loader';
 import { GraphReader, createDriver } from './neo4j';
 import type { ProjectsContext } from './resolvers';
 import { buildProjectsSchema } from './schema';
-import { anonymous } from './visibility';
+import { SearchIndex } from './search';
+import { anonymous, type Caller } from './visibility';
 
 export { readProjectsConfig, type Neo4jConfig, type ProjectsConfig } from './config';
 
@@ -18,6 +27,9 @@ export async function startProjectsSubgraph(config: ProjectsConfig, log: Logger)
   const driver = createDriver(config.neo4j);
   const graph = new GraphReader(driver, config.neo4j.database, log);
   const catalogue = new Catalogue(graph, log);
+  const datasets = new Datasets(graph, log);
+  const searchIndex = new SearchIndex(graph, log);
+  const verify = createTokenVerifier(config.auth);
 
   try {
     await graph.ready();
@@ -29,15 +41,26 @@ export async function startProjectsSubgraph(config: ProjectsConfig, log: Logger)
   try {
     running = await serveGraphQL<ProjectsContext>({
       name: 'projects',
-      schema: buildProjectsSchema(),
+      // A bad token fails the root fields that ask (never HTTP 500, never anonymous).
+      schema: failRootFieldsOnBadToken(buildProjectsSchema()),
       log,
       port: config.port,
       host: config.host,
       ready: () => graph.ready(),
-      context: (base) => {
-        // TODO(identity): read the caller from the verified token in base.authorization.
-        const caller = anonymous;
-        return { ...base, caller, catalogue, projects: createProjectLoader(catalogue, caller) };
+      context: async (base) => {
+        const auth = await authenticate(verify, base.authorization);
+        const user = auth.caller;
+        const caller: Caller = user
+          ? { kind: 'user', username: user.username, email: user.email ?? null }
+          : anonymous;
+        return {
+          ...base,
+          authFailure: auth.authFailure,
+          caller,
+          catalogue,
+          searchIndex,
+          ...createLoaders(catalogue, datasets, caller),
+        };
       },
     });
   } catch (error) {

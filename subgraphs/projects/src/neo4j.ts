@@ -17,7 +17,10 @@ export function createDriver(config: Neo4jConfig): Driver {
   });
 }
 
-/** Runs reads, one session per unit of work, and turns Neo4j's failures into client errors. */
+/**
+ * Runs units of work, one session each, and turns Neo4j's failures into client errors.
+ * The one write is creating the search indexes.
+ */
 export class GraphReader {
   constructor(
     private readonly driver: Driver,
@@ -40,6 +43,20 @@ export class GraphReader {
     }
   }
 
+  async write<T>(what: string, work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    const session = this.driver.session({
+      database: this.database,
+      defaultAccessMode: neo4j.session.WRITE,
+    });
+    try {
+      return await session.executeWrite(work);
+    } catch (error) {
+      throw translateNeo4jError(error, what, this.log);
+    } finally {
+      await session.close();
+    }
+  }
+
   /** Throws while Neo4j cannot be reached. */
   async ready(): Promise<void> {
     await this.driver.verifyConnectivity({ database: this.database });
@@ -55,7 +72,7 @@ export function translateNeo4jError(error: unknown, what: string, log: Logger): 
     log.error({ err: error, what }, 'neo4j is unavailable');
     return backendError('neo4j', error);
   }
-  log.error({ err: error, what }, 'neo4j read failed');
+  log.error({ err: error, what }, 'neo4j query failed');
   return apiError(ErrorCode.Internal, 'internal error');
 }
 

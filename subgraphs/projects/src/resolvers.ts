@@ -1,20 +1,40 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { ErrorCode, apiError, type BaseContext } from '@renku-supergraph/kit';
+import type { GraphQLError } from 'graphql';
 
 import type { Catalogue } from './catalogue';
 import { decodeCursor, encodeCursor } from './cursor';
+import type { Dataset } from './dataset';
 import { DateTime } from './datetime';
-import type { ProjectLoader } from './loader';
+import type { Loaders } from './loader';
+import { pageSize } from './paging';
 import { isProjectPath, type Project } from './project';
+import type { SearchIndex, Workflow } from './search';
+import { searchResolvers } from './search-resolvers';
 import { visibleTo, type Caller } from './visibility';
 
-export interface ProjectsContext extends BaseContext {
+export interface ProjectsContext extends BaseContext, Loaders {
+  /** Why the caller's token did not verify; every root field fails with it. */
+  authFailure?: GraphQLError;
   caller: Caller;
   catalogue: Catalogue;
-  projects: ProjectLoader;
+  searchIndex: SearchIndex;
 }
 
-const maxPageSize = 100;
+function checkPath(path: string, argument: string): void {
+  if (!isProjectPath(path)) {
+    throw apiError(ErrorCode.BadUserInput, `\`${argument}\` must look like namespace/project`, {
+      argument,
+    });
+  }
+}
+
+/** The project of something the caller saw a moment ago; NOT_FOUND if it has gone since. */
+async function projectOf(path: string, context: ProjectsContext): Promise<Project> {
+  const project = await context.projects.load(path);
+  if (project === null) throw apiError(ErrorCode.NotFound, `project ${path} is no longer visible`);
+  return project;
+}
 
 export const resolvers: GraphQLResolverMap<ProjectsContext> = {
   DateTime,
@@ -23,11 +43,7 @@ export const resolvers: GraphQLResolverMap<ProjectsContext> = {
 
   Query: {
     project: (_: unknown, args: { path: string }, context: ProjectsContext) => {
-      if (!isProjectPath(args.path)) {
-        throw apiError(ErrorCode.BadUserInput, '`path` must look like namespace/project', {
-          argument: 'path',
-        });
-      }
+      checkPath(args.path, 'path');
       return context.projects.load(args.path);
     },
 
@@ -36,13 +52,7 @@ export const resolvers: GraphQLResolverMap<ProjectsContext> = {
       args: { first?: number | null; after?: string | null },
       context: ProjectsContext,
     ) => {
-      // An explicit null means the same as leaving the argument out.
-      const first = args.first ?? 20;
-      if (!Number.isInteger(first) || first < 1 || first > maxPageSize) {
-        throw apiError(ErrorCode.BadUserInput, `\`first\` must be from 1 to ${maxPageSize}`, {
-          argument: 'first',
-        });
-      }
+      const first = pageSize(args.first);
       const after = args.after == null ? null : decodeCursor('path', args.after);
 
       const visibilities = visibleTo(context.caller);
@@ -60,10 +70,62 @@ export const resolvers: GraphQLResolverMap<ProjectsContext> = {
         totalCount: () => context.catalogue.count(visibilities),
       };
     },
+
+    dataset: (
+      _: unknown,
+      args: { projectPath: string; identifier?: string | null; slug?: string | null },
+      context: ProjectsContext,
+    ) => {
+      checkPath(args.projectPath, 'projectPath');
+      const { identifier, slug } = args;
+      if ((identifier == null) === (slug == null)) {
+        throw apiError(ErrorCode.BadUserInput, 'give exactly one of `identifier` and `slug`', {
+          argument: identifier == null ? 'identifier' : 'slug',
+        });
+      }
+      return context.datasets.load(
+        identifier != null
+          ? { projectPath: args.projectPath, by: 'identifier', value: identifier }
+          : { projectPath: args.projectPath, by: 'slug', value: slug as string },
+      );
+    },
+
+    ...searchResolvers.Query,
   },
 
   Project: {
     __resolveReference: (reference: Pick<Project, 'path'>, context: ProjectsContext) =>
       context.projects.load(reference.path),
+
+    datasets: (project: Project, _: unknown, context: ProjectsContext) =>
+      context.datasetsOf.load(project.path),
   },
+
+  Dataset: {
+    __resolveReference: (
+      reference: Pick<Dataset, 'projectPath' | 'identifier'>,
+      context: ProjectsContext,
+    ) =>
+      context.datasets.load({
+        projectPath: reference.projectPath,
+        by: 'identifier',
+        value: reference.identifier,
+      }),
+
+    files: (dataset: Dataset, _: unknown, context: ProjectsContext) =>
+      context.files.load(dataset.key),
+
+    project: (dataset: Dataset, _: unknown, context: ProjectsContext) =>
+      projectOf(dataset.projectPath, context),
+
+    usedIn: (dataset: Dataset, _: unknown, context: ProjectsContext) =>
+      context.usedIn.load(dataset.origin),
+  },
+
+  Workflow: {
+    project: (workflow: Workflow, _: unknown, context: ProjectsContext) =>
+      projectOf(workflow.projectPath, context),
+  },
+
+  ...searchResolvers.types,
 };

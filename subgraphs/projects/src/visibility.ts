@@ -1,17 +1,19 @@
 import type { Project, Visibility } from './project';
 
 /**
- * Who asks. Until the identity subgraph's tokens are verified here every caller is anonymous.
- * TODO(identity): add `{ kind: 'user', username }`, read from the verified token.
+ * Who asks: nobody, or a user whose Keycloak token verified. `email` ties the user to the
+ * `Person` nodes renku metadata names as creators.
  */
-export type Caller = { kind: 'anonymous' };
+export type Caller =
+  { kind: 'anonymous' } | { kind: 'user'; username: string; email: string | null };
 
 export const anonymous: Caller = { kind: 'anonymous' };
 
 /**
  * The rule for one project. `visibleTo` below is the same rule for Cypher, so that lists are
  * filtered before paging; change both together.
- * TODO(identity): members see their private projects, signed-in users internal ones.
+ * TODO(#5): private projects need GitLab membership, which the graph does not hold yet; until
+ * then they are hidden from everyone here.
  */
 export function canSee(caller: Caller, project: Pick<Project, 'visibility'>): boolean {
   return visibleTo(caller).includes(project.visibility);
@@ -22,5 +24,7 @@ export function visibleTo(caller: Caller): Visibility[] {
   switch (caller.kind) {
     case 'anonymous':
       return ['public'];
+    case 'user':
+      return ['public', 'internal'];
   }
 }
