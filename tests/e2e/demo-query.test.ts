@@ -118,6 +118,19 @@ describe('the federated endpoint on the real stack', () => {
       expect(started.body.errors).toBeUndefined();
       const sessionName = started.body.data!.startSession.name as string;
 
+      // A start is pending (STARTING) until the server answers; follow it to the end.
+      let session: { state: string; message: string } | undefined;
+      for (let attempt = 0; attempt < 120; attempt += 1) {
+        const polled = await post(
+          { query: `{ session(name: "${sessionName}") { state message } }` },
+          asAda(),
+        );
+        session = polled.body.data?.session;
+        if (session?.state !== 'STARTING') break;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      expect(session).toMatchObject({ state: 'RUNNING' });
+
       const { status, body } = await post(
         { query: demoQuery, variables: { path: project } },
         asAda(),
