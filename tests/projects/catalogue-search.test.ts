@@ -264,6 +264,33 @@ describe('datasets and search on a real Neo4j', () => {
       ]);
     });
 
+    it('shows a private project to its members only (#4)', async () => {
+      await driver.executeQuery(
+        `MATCH (p:Project {path: 'ada.analyst/secret-flights'})
+         MERGE (:Member {username: 'ada.analyst'})-[:MEMBER_OF {role: 'owner'}]->(p)`,
+      );
+      try {
+        const ada = issuer.sign();
+        const bob = issuer.sign({ sub: 'user-bob', preferred_username: 'bob.builder' });
+        const lookup = '{ project(path: "ada.analyst/secret-flights") { name } }';
+
+        expect((await ask(lookup, {}, ada)).data).toEqual({ project: { name: 'Secret flights' } });
+        expect((await ask(lookup, {}, bob)).data).toEqual({ project: null });
+        expect((await ask(lookup)).data).toEqual({ project: null });
+        expect(await hits('query: "secret", types: [PROJECT]', ada)).toEqual([
+          'Project Secret flights',
+        ]);
+        expect(await hits('query: "secret", types: [PROJECT]', bob)).toEqual([]);
+        expect(await hits('query: "secret", types: [PROJECT], visibility: [PUBLIC]', ada)).toEqual(
+          [],
+        );
+      } finally {
+        await driver.executeQuery(
+          "MATCH (:Member {username: 'ada.analyst'})-[m:MEMBER_OF]->() DELETE m",
+        );
+      }
+    });
+
     it('filters by type, creator, namespace and creation date', async () => {
       expect((await hits('types: [PROJECT], creator: ["ben BAYES"]')).sort()).toEqual([
         'Project Flights course',

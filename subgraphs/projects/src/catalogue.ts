@@ -3,6 +3,13 @@ import neo4j from 'neo4j-driver';
 
 import type { GraphReader } from './neo4j';
 import { toProject, type Project, type ProjectRow, type Visibility } from './project';
+import { accessFilter } from './visibility';
+
+/** What a caller may see: visibilities, and private projects by path. */
+export interface Access {
+  visibilities: Visibility[];
+  memberOf: string[];
+}
 
 export const projectFields =
   'p {.path, .name, .description, .visibility, .keywords, .createdAt, .modifiedAt}';
@@ -15,15 +22,19 @@ RETURN ${projectFields} AS project`;
 // `after` is exclusive: the page starts behind the last project the caller has seen.
 const pageCypher = `
 MATCH (p:Project)
-WHERE p.visibility IN $visibilities AND ($after IS NULL OR p.path > $after)
+WHERE ${accessFilter('p')} AND ($after IS NULL OR p.path > $after)
 RETURN ${projectFields} AS project
 ORDER BY p.path
 LIMIT $limit`;
 
 const countCypher = `
 MATCH (p:Project)
-WHERE p.visibility IN $visibilities
+WHERE ${accessFilter('p')}
 RETURN count(p) AS total`;
+
+const membershipsCypher = `
+MATCH (:Member {username: $username})-[:MEMBER_OF]->(p:Project)
+RETURN collect(p.path) AS paths`;
 
 export interface Page {
   projects: Project[];
@@ -53,13 +64,21 @@ export class Catalogue {
     return found;
   }
 
-  /** Up to `first` projects with one of these visibilities, in path order after `after`. */
-  async page(visibilities: Visibility[], first: number, after: string | null): Promise<Page> {
+  /** The projects a user is a member of, by path: one query per request of a signed-in user. */
+  async membershipsOf(username: string): Promise<string[]> {
+    return this.graph.read('memberships', async (tx) => {
+      const result = await tx.run(membershipsCypher, { username });
+      return (result.records[0]?.get('paths') as string[] | undefined) ?? [];
+    });
+  }
+
+  /** Up to `first` projects the caller may see, in path order after `after`. */
+  async page(access: Access, first: number, after: string | null): Promise<Page> {
     this.log.debug({ cypher: pageCypher, first, after }, 'page of projects');
     const records = await this.graph.read('page of projects', async (tx) => {
       // One more than asked tells whether another page follows, without a second query.
       const result = await tx.run(pageCypher, {
-        visibilities,
+        ...access,
         after,
         limit: neo4j.int(first + 1),
       });
@@ -70,10 +89,10 @@ export class Catalogue {
     return { projects: projects.slice(0, first), hasNextPage: projects.length > first };
   }
 
-  async count(visibilities: Visibility[]): Promise<number> {
+  async count(access: Access): Promise<number> {
     this.log.debug({ cypher: countCypher }, 'count of projects');
     return this.graph.read('count of projects', async (tx) => {
-      const result = await tx.run(countCypher, { visibilities });
+      const result = await tx.run(countCypher, { ...access });
       return result.records[0].get('total') as number;
     });
   }

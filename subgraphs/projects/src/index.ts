@@ -51,7 +51,12 @@ export async function startProjectsSubgraph(config: ProjectsConfig, log: Logger)
         const auth = await authenticate(verify, base.authorization);
         const user = auth.caller;
         const caller: Caller = user
-          ? { kind: 'user', username: user.username, email: user.email ?? null }
+          ? {
+              kind: 'user',
+              username: user.username,
+              email: user.email ?? null,
+              memberOf: await catalogue.membershipsOf(user.username),
+            }
           : anonymous;
         return {
           ...base,

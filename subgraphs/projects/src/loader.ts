@@ -41,7 +41,10 @@ export function createLoaders(catalogue: Catalogue, datasets: Datasets, caller: 
       async (lookups) => {
         const found = await datasets.lookUp(lookups);
         return found.map((each) =>
-          each !== undefined && canSee(caller, each) ? each.dataset : null,
+          each !== undefined &&
+          canSee(caller, { visibility: each.visibility, path: each.dataset.projectPath })
+            ? each.dataset
+            : null,
         );
       },
       { cacheKeyFn: (lookup) => JSON.stringify([lookup.projectPath, lookup.by, lookup.value]) },

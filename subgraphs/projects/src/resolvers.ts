@@ -11,7 +11,7 @@ import { pageSize } from './paging';
 import { isProjectPath, type Project } from './project';
 import type { SearchIndex, Workflow } from './search';
 import { searchResolvers } from './search-resolvers';
-import { visibleTo, type Caller } from './visibility';
+import { memberOf, visibleTo, type Caller } from './visibility';
 
 export interface ProjectsContext extends BaseContext, Loaders {
   /** Why the caller's token did not verify; every root field fails with it. */
@@ -55,8 +55,11 @@ export const resolvers: GraphQLResolverMap<ProjectsContext> = {
       const first = pageSize(args.first);
       const after = args.after == null ? null : decodeCursor('path', args.after);
 
-      const visibilities = visibleTo(context.caller);
-      const page = await context.catalogue.page(visibilities, first, after);
+      const access = {
+        visibilities: visibleTo(context.caller),
+        memberOf: memberOf(context.caller),
+      };
+      const page = await context.catalogue.page(access, first, after);
       const edges = page.projects.map((project) => {
         // Fields other subgraphs add to these projects then need no second lookup.
         context.projects.prime(project.path, project);
@@ -67,7 +70,7 @@ export const resolvers: GraphQLResolverMap<ProjectsContext> = {
         edges,
         pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
         // Counted only when asked for: it is a query of its own.
-        totalCount: () => context.catalogue.count(visibilities),
+        totalCount: () => context.catalogue.count(access),
       };
     },
 

@@ -14,7 +14,7 @@ import {
   type SearchType,
   type SortField,
 } from './search';
-import { visibleTo } from './visibility';
+import { memberOf, visibleTo } from './visibility';
 
 interface SearchArgs {
   query?: string | null;
@@ -78,6 +78,7 @@ function toFilter(args: SearchArgs, context: ProjectsContext): SearchFilter {
     types: listOrNull(args.types) ?? searchTypes,
     creators: listOrNull(args.creator)?.map((name) => name.trim().toLowerCase()) ?? null,
     visibilities: asked === null ? visible : visible.filter((v) => asked.includes(v)),
+    memberOf: asked === null || asked.includes('private') ? memberOf(context.caller) : [],
     visibilityAsked: asked !== null,
     namespaces: listOrNull(args.namespace)?.map((ns) => ns.replace(/^\/+|\/+$/g, '')) ?? null,
     since,

@@ -5,6 +5,7 @@ import { projectFields } from './catalogue';
 import { datasetFields, toDataset, toPerson, type Dataset, type Person } from './dataset';
 import type { GraphReader } from './neo4j';
 import { toProject, type Project, type ProjectRow, type Visibility } from './project';
+import { accessFilter } from './visibility';
 
 export type SearchType = 'PROJECT' | 'DATASET' | 'WORKFLOW' | 'PERSON';
 export const searchTypes: readonly SearchType[] = ['PROJECT', 'DATASET', 'WORKFLOW', 'PERSON'];
@@ -19,6 +20,8 @@ export interface SearchFilter {
   creators: string[] | null;
   /** What the caller may see, narrowed to what was asked for. */
   visibilities: Visibility[];
+  /** Private projects the caller is a member of, when private ones are asked for. */
+  memberOf: string[];
   /** Persons have no visibility: asking for one leaves them out. */
   visibilityAsked: boolean;
   /** A hit's project lies in one of these namespaces or below; null: any. */
@@ -146,12 +149,12 @@ WITH node, score, CASE WHEN node:Project THEN node ELSE home END AS project,
           WHEN node:Plan THEN 'WORKFLOW' ELSE 'PERSON' END AS type
 WHERE CASE type
   WHEN 'PERSON' THEN NOT $visibilityAsked AND (
-    EXISTS { MATCH (node)<-[:CREATED_BY]-(seen:Project) WHERE seen.visibility IN $visibilities }
+    EXISTS { MATCH (node)<-[:CREATED_BY]-(seen:Project) WHERE ${accessFilter('seen')} }
     OR EXISTS { MATCH (node)<-[:CREATED_BY|ASSOCIATED_WITH]-()-[:IN_PROJECT]->(seen:Project)
-                WHERE seen.visibility IN $visibilities })
-  WHEN 'DATASET' THEN project.visibility IN $visibilities AND node.invalidatedAt IS NULL
+                WHERE ${accessFilter('seen')} })
+  WHEN 'DATASET' THEN ${accessFilter('project')} AND node.invalidatedAt IS NULL
     AND NOT EXISTS { MATCH (newer:Dataset {projectPath: node.projectPath}) WHERE newer.derivedFrom = node.id }
-  ELSE project.visibility IN $visibilities
+  ELSE ${accessFilter('project')}
 END
 WITH node, score, project, type,
      coalesce(node.name, node.slug, node.identifier, node.id, '') AS name,
@@ -332,6 +335,7 @@ function parameters(filter: SearchFilter) {
   return {
     lucene: filter.lucene,
     visibilities: filter.visibilities,
+    memberOf: filter.memberOf,
     visibilityAsked: filter.visibilityAsked,
     namespaces: filter.namespaces,
     creators: filter.creators,

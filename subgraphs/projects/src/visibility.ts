@@ -1,22 +1,39 @@
-import type { Project, Visibility } from './project';
+import type { Visibility } from './project';
 
 /**
  * Who asks: nobody, or a user whose Keycloak token verified. `email` ties the user to the
  * `Person` nodes renku metadata names as creators.
  */
 export type Caller =
-  { kind: 'anonymous' } | { kind: 'user'; username: string; email: string | null };
+  | { kind: 'anonymous' }
+  | {
+      kind: 'user';
+      username: string;
+      email: string | null;
+      /** Paths of the projects the user is a member of (`MEMBER_OF` in the graph). */
+      memberOf: string[];
+    };
 
 export const anonymous: Caller = { kind: 'anonymous' };
 
 /**
- * The rule for one project. `visibleTo` below is the same rule for Cypher, so that lists are
- * filtered before paging; change both together.
- * TODO(#5): private projects need GitLab membership, which the graph does not hold yet; until
- * then they are hidden from everyone here.
+ * The rule for one project: public for anyone, internal for signed-in users, private for its
+ * members. `visibleTo` and `memberOf` below are the same rule for Cypher (`accessFilter`), so
+ * that lists are filtered before paging; change them together.
  */
-export function canSee(caller: Caller, project: Pick<Project, 'visibility'>): boolean {
-  return visibleTo(caller).includes(project.visibility);
+export function canSee(caller: Caller, project: { visibility: Visibility; path: string }): boolean {
+  if (visibleTo(caller).includes(project.visibility)) return true;
+  return project.visibility === 'private' && memberOf(caller).includes(project.path);
+}
+
+/** The private projects a caller may see, passed to Cypher as `$memberOf`. */
+export function memberOf(caller: Caller): string[] {
+  return caller.kind === 'user' ? caller.memberOf : [];
+}
+
+/** Cypher that is true when `$visibilities` and `$memberOf` let the caller see `project`. */
+export function accessFilter(project: string): string {
+  return `(${project}.visibility IN $visibilities OR (${project}.visibility = 'private' AND ${project}.path IN $memberOf))`;
 }
 
 /** The visibilities a caller may see, passed to Cypher as `$visibilities`. */
