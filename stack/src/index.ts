@@ -1,3 +1,4 @@
+export * from './lock';
 export * from './paths';
 export * from './ports';
 export * from './process';

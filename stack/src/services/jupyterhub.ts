@@ -4,9 +4,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { exclusively, readIfExists } from '../lock';
 import { cacheDir, repoRoot } from '../paths';
 import { assertPortFree, freePort } from '../ports';
-import { httpAnswers, sleep, spawnService, type Service } from '../process';
+import { httpAnswers, spawnService, type Service } from '../process';
 import { MissingPrerequisite, step } from '../progress';
 
 /** The committed hub configuration, spawner and pinned requirements. */
@@ -259,44 +260,6 @@ function killLeftovers(dataDir: string): void {
 
 function commandOf(pid: number): string {
   return readIfExists(`/proc/${pid}/cmdline`)?.replace(/\0/g, ' ') ?? '';
-}
-
-/** Runs `work` while holding a lock file; a lock whose holder died is taken over. */
-async function exclusively(lock: string, work: () => Promise<void>): Promise<void> {
-  fs.mkdirSync(path.dirname(lock), { recursive: true });
-  for (;;) {
-    try {
-      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number(readIfExists(lock));
-      if (holder > 0 && !alive(holder)) fs.rmSync(lock, { force: true });
-      else await sleep(1000);
-    }
-  }
-  try {
-    await work();
-  } finally {
-    fs.rmSync(lock, { force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function readIfExists(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
 }
 
 function sha256(data: Buffer): string {

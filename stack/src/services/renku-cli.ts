@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { cacheDir, repoRoot } from '../paths';
-import { sleep } from '../process';
+import { exclusively, readIfExists } from '../lock';
 import { MissingPrerequisite, step } from '../progress';
 
 /** Pinned by the lineage subgraph, which runs the CLI to export commits. */
@@ -32,7 +32,7 @@ export interface RenkuCli {
 export async function provisionRenkuCli(): Promise<void> {
   const wanted = sha256(fs.readFileSync(requirementsFile));
   if (readIfExists(requirementsStamp) === wanted) return;
-  await exclusively(async () => {
+  await exclusively(lockFile, async () => {
     if (readIfExists(requirementsStamp) !== wanted) await install(wanted);
   });
 }
@@ -86,36 +86,6 @@ async function checkPython(): Promise<void> {
   }
 }
 
-/** A lock file holding its owner's pid; one left by a dead process is taken over. */
-async function exclusively(work: () => Promise<void>): Promise<void> {
-  fs.mkdirSync(cacheDir, { recursive: true });
-  for (;;) {
-    try {
-      fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number(readIfExists(lockFile));
-      if (holder > 0 && !alive(holder)) fs.rmSync(lockFile, { force: true });
-      else await sleep(1000);
-    }
-  }
-  try {
-    await work();
-  } finally {
-    fs.rmSync(lockFile, { force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function run(command: string, args: string[], logFile: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const out = fs.openSync(logFile, 'a');
@@ -134,14 +104,6 @@ function capture(command: string, args: string[]): Promise<string> {
     child.once('error', reject);
     child.once('close', () => resolve(output));
   });
-}
-
-function readIfExists(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
 }
 
 function sha256(data: Buffer): string {
