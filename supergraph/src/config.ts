@@ -75,7 +75,7 @@ const defaultSupergraph = path.resolve(__dirname, '..', 'supergraph.graphql');
  * | GITLAB_TOKEN_SUBGRAPHS | gitlab,projects | subgraphs given the caller's GitLab token |
  * | MAX_QUERY_DEPTH | 15 | deepest nesting of fields in one operation |
  * | MAX_QUERY_ALIASES | 30 | aliased fields in one operation |
- * | MAX_QUERY_COST | 20000 | estimated fields one operation may resolve |
+ * | MAX_QUERY_COST | 50000 | estimated fields one operation may resolve |
  * | MAX_BODY_SIZE | 100kb | largest request body |
  * | GATEWAY_WORKERS | 1 | processes sharing the port (one per core; see docs/benchmarks.md) |
  */
@@ -129,7 +129,7 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
     limits: {
       maxDepth: readInteger(env, 'MAX_QUERY_DEPTH', 15, 1),
       maxAliases: readInteger(env, 'MAX_QUERY_ALIASES', 30, 0),
-      maxCost: readInteger(env, 'MAX_QUERY_COST', 20_000, 1),
+      maxCost: readInteger(env, 'MAX_QUERY_COST', 50_000, 1),
     },
     bodyLimit: readBodySize(env, 'MAX_BODY_SIZE', '100kb'),
     workers: readInteger(env, 'GATEWAY_WORKERS', 1, 1),
