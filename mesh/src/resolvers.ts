@@ -1,8 +1,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import type { BaseContext } from '@renku-supergraph/kit';
+import { DateTime, type BaseContext } from '@renku-supergraph/kit';
 
 import { branchConnection } from './branches';
-import { DateTime } from './datetime';
 import type { GitLabApi, GitLabProject } from './gitlab';
 
 export interface GitLabContext extends BaseContext {

@@ -1,11 +1,10 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { ErrorCode, apiError, type BaseContext } from '@renku-supergraph/kit';
+import { DateTime, ErrorCode, apiError, type BaseContext } from '@renku-supergraph/kit';
 import type { GraphQLError } from 'graphql';
 
 import type { Catalogue } from './catalogue';
 import { decodeCursor, encodeCursor } from './cursor';
 import type { Dataset } from './dataset';
-import { DateTime } from './datetime';
 import type { Loaders } from './loader';
 import { pageSize } from './paging';
 import { isProjectPath, type Project } from './project';

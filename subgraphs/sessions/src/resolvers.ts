@@ -1,6 +1,11 @@
-import { ErrorCode, apiError, backendError, type BaseContext } from '@renku-supergraph/kit';
+import {
+  DateTime,
+  ErrorCode,
+  apiError,
+  backendError,
+  type BaseContext,
+} from '@renku-supergraph/kit';
 
-import { DateTime } from './datetime';
 import { HubError, HubUnreachable } from './hub-client';
 import type { ResourceClass } from './resource-classes';
 import {
