@@ -308,17 +308,41 @@ describe('datasets and search on a real Neo4j', () => {
       ).toEqual(['Project tutorial-zhbikes']);
     });
 
-    it('refuses the role filter to anonymous callers and applies it to users', async () => {
+    it("filters by the caller's membership role and refuses the filter to anonymous callers (#4)", async () => {
       const anonymousAnswer = await ask('{ search(role: [OWNER]) { totalCount } }');
       expect(anonymousAnswer.errors?.[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
 
-      const token = issuer.sign();
-      expect((await hits('types: [PROJECT], role: [OWNER]', token)).sort()).toEqual([
-        'Project Staff flights',
-        'Project tutorial-zhbikes',
-      ]);
+      await driver.executeQuery(
+        `UNWIND [['ada.analyst/tutorial-zhbikes', 'owner'], ['sdsc/staff-only', 'maintainer'],
+                 ['ben.bayes/weather', 'reader']] AS row
+         MATCH (p:Project {path: row[0]})
+         MERGE (m:Member {username: 'ada.analyst'})
+         MERGE (m)-[:MEMBER_OF {role: row[1]}]->(p)`,
+      );
+      try {
+        const ada = issuer.sign();
+        const bob = issuer.sign({ sub: 'user-bob', preferred_username: 'bob.builder' });
 
-      const forged = await ask('{ search { totalCount } }', {}, `${token.slice(0, -4)}AAAA`);
+        expect(await hits('types: [PROJECT], role: [OWNER]', ada)).toEqual([
+          'Project tutorial-zhbikes',
+        ]);
+        expect((await hits('types: [PROJECT], role: [OWNER, MAINTAINER]', ada)).sort()).toEqual([
+          'Project Staff flights',
+          'Project tutorial-zhbikes',
+        ]);
+        expect(await hits('types: [PROJECT], role: [READER]', ada)).toEqual(['Project Weather']);
+        expect(await hits('role: [OWNER, MAINTAINER, READER]', bob)).toEqual([]);
+      } finally {
+        await driver.executeQuery(
+          "MATCH (:Member {username: 'ada.analyst'})-[m:MEMBER_OF]->() DELETE m",
+        );
+      }
+
+      const forged = await ask(
+        '{ search { totalCount } }',
+        {},
+        `${issuer.sign().slice(0, -4)}AAAA`,
+      );
       expect(forged.errors?.[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
     });
 

@@ -14,13 +14,13 @@ import {
   type SearchType,
   type SortField,
 } from './search';
-import { memberOf, visibleTo } from './visibility';
+import { memberOf, visibleTo, type MemberRole } from './visibility';
 
 interface SearchArgs {
   query?: string | null;
   types?: SearchType[] | null;
   creator?: string[] | null;
-  role?: string[] | null;
+  role?: SearchRole[] | null;
   visibility?: Visibility[] | null;
   namespace?: string[] | null;
   since?: Date | null;
@@ -35,6 +35,14 @@ const sortFields: Record<string, SortField> = {
   NAME: 'name',
   DATE: 'date',
   DATE_MODIFIED: 'dateModified',
+};
+
+type SearchRole = 'OWNER' | 'MAINTAINER' | 'READER';
+
+const memberRoles: Record<SearchRole, MemberRole> = {
+  OWNER: 'owner',
+  MAINTAINER: 'maintainer',
+  READER: 'reader',
 };
 
 const typeNames: Record<SearchType, string> = {
@@ -53,16 +61,18 @@ function toFilter(args: SearchArgs, context: ProjectsContext): SearchFilter {
   const visible = visibleTo(context.caller);
   const asked = listOrNull(args.visibility);
 
-  let creatorEmail: string | null = null;
-  if (listOrNull(args.role) !== null) {
+  let membership: SearchFilter['membership'] = null;
+  const roles = listOrNull(args.role);
+  if (roles !== null) {
     if (context.caller.kind !== 'user') {
       throw apiError(ErrorCode.Unauthenticated, 'sign in to filter by your role', {
         argument: 'role',
       });
     }
-    // TODO(#5): GitLab membership; until the graph holds it, a role means "created by you".
-    // A caller without an e-mail address created nothing renku metadata can tell.
-    creatorEmail = context.caller.email ?? '';
+    membership = {
+      username: context.caller.username,
+      roles: roles.map((role) => memberRoles[role]),
+    };
   }
 
   const since = args.since?.getTime() ?? null;
@@ -83,7 +93,7 @@ function toFilter(args: SearchArgs, context: ProjectsContext): SearchFilter {
     namespaces: listOrNull(args.namespace)?.map((ns) => ns.replace(/^\/+|\/+$/g, '')) ?? null,
     since,
     until,
-    creatorEmail,
+    membership,
   };
 }
 

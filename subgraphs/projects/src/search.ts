@@ -5,7 +5,7 @@ import { projectFields } from './catalogue';
 import { datasetFields, toDataset, toPerson, type Dataset, type Person } from './dataset';
 import type { GraphReader } from './neo4j';
 import { toProject, type Project, type ProjectRow, type Visibility } from './project';
-import { accessFilter } from './visibility';
+import { accessFilter, type MemberRole } from './visibility';
 
 export type SearchType = 'PROJECT' | 'DATASET' | 'WORKFLOW' | 'PERSON';
 export const searchTypes: readonly SearchType[] = ['PROJECT', 'DATASET', 'WORKFLOW', 'PERSON'];
@@ -29,8 +29,8 @@ export interface SearchFilter {
   /** Creation date bounds, epoch milliseconds, inclusive. */
   since: number | null;
   until: number | null;
-  /** Only what the person with this e-mail created (the `role` filter). */
-  creatorEmail: string | null;
+  /** The `role` filter: hits in projects where this user is a member with one of these roles. */
+  membership: { username: string; roles: MemberRole[] } | null;
 }
 
 export interface SearchOrder {
@@ -182,9 +182,9 @@ WHERE ($namespaces IS NULL OR any(ns IN $namespaces WHERE project.path STARTS WI
   AND ($creators IS NULL OR any(c IN creators WHERE toLower(c) IN $creators))
   AND ($since IS NULL OR date >= $since)
   AND ($until IS NULL OR date <= $until)
-  AND ($creatorEmail IS NULL OR (project IS NOT NULL AND CASE type
-    WHEN 'WORKFLOW' THEN EXISTS { MATCH (node)<-[:FOLLOWED]-(:Run)-[:ASSOCIATED_WITH]->(:Person {email: $creatorEmail}) }
-    ELSE EXISTS { MATCH (node)-[:CREATED_BY]->(:Person {email: $creatorEmail}) } END))`;
+  AND ($memberRoles IS NULL OR (project IS NOT NULL AND EXISTS {
+    MATCH (:Member {username: $memberName})-[membership:MEMBER_OF]->(project)
+    WHERE membership.role IN $memberRoles }))`;
 }
 
 function pageCypher(filter: SearchFilter, order: SearchOrder): string {
@@ -341,6 +341,7 @@ function parameters(filter: SearchFilter) {
     creators: filter.creators,
     since: filter.since === null ? null : neo4j.int(filter.since),
     until: filter.until === null ? null : neo4j.int(filter.until),
-    creatorEmail: filter.creatorEmail,
+    memberName: filter.membership?.username ?? null,
+    memberRoles: filter.membership?.roles ?? null,
   };
 }
