@@ -58,6 +58,33 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('waits for a health check wherever one service depends on another', () => {
+    const config = YAML.parse(
+      execFileSync('docker-compose', ['-f', composeFile, 'config'], {
+        cwd: root,
+        encoding: 'utf8',
+      }),
+    );
+    for (const [name, service] of Object.entries<any>(config.services)) {
+      for (const [dependency, condition] of Object.entries(service.depends_on ?? {})) {
+        expect({ name, dependency, condition }).toEqual({
+          name,
+          dependency,
+          condition: { condition: 'service_healthy' },
+        });
+        expect(config.services[dependency].healthcheck.test).toBeDefined();
+      }
+    }
+  });
+
+  it('shares browser sessions through Redis and names the Keycloak the services reach', () => {
+    const config = YAML.parse(fs.readFileSync(composeFile, 'utf8'));
+    const gateway = config.services.gateway.environment;
+    expect(gateway.REDIS_URL).toBe('redis://redis:6379');
+    expect(gateway.KEYCLOAK_URL).toBe('http://keycloak:8080');
+    expect(config.services.redis.image).toMatch(/^redis:/);
+  });
+
   it('keeps Neo4j and Keycloak data in volumes', () => {
     const config = YAML.parse(fs.readFileSync(composeFile, 'utf8'));
     expect(config.services.neo4j.volumes).toContain('neo4j-data:/data');
