@@ -26,7 +26,7 @@ if ! command -v docker-compose >/dev/null; then
 fi
 
 step "provisioning the real services"
-node "$root/stack/dist/cli.js" provision
+node "$root/stack/dist/cli.js" provision --deploy-tools
 
 step "tests"
 cd "$root"

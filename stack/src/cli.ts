@@ -1,17 +1,22 @@
 #!/usr/bin/env node
-// `renku-stack provision` installs the services; `renku-stack up` also starts
+// `renku-stack provision` installs the services (with `--deploy-tools` also Helm
+// and the schema checks the deployment tests use); `renku-stack up` also starts
 // the whole stack with the demo data and keeps it running until Ctrl-C.
 import path from 'node:path';
 
 import { cacheDir } from './paths';
 import { MissingPrerequisite } from './progress';
+import { provisionDeployTools } from './services/deploy-tools';
 import { provisionStack, startStack } from './stack';
 
-async function main(command: string | undefined): Promise<void> {
+async function main(command: string | undefined, options: string[]): Promise<void> {
   if (command !== 'provision' && command !== 'up') {
-    throw new Error('usage: renku-stack provision | up');
+    throw new Error('usage: renku-stack provision [--deploy-tools] | up');
   }
-  await provisionStack();
+  await Promise.all([
+    provisionStack(),
+    options.includes('--deploy-tools') ? provisionDeployTools() : undefined,
+  ]);
   if (command === 'provision') return;
 
   const stack = await startStack({ ports: 'default', dataDir: path.join(cacheDir, 'stack') });
@@ -41,7 +46,7 @@ async function main(command: string | undefined): Promise<void> {
   );
 }
 
-main(process.argv[2]).catch((error: unknown) => {
+main(process.argv[2], process.argv.slice(3)).catch((error: unknown) => {
   const message = error instanceof MissingPrerequisite ? error.message : String(error);
   process.stderr.write(`\u001b[31merror:\u001b[0m ${message}\n`);
   process.exit(1);

@@ -3,6 +3,7 @@ export * from './paths';
 export * from './ports';
 export * from './process';
 export * from './progress';
+export * from './services/deploy-tools';
 export * from './services/gitlab';
 export * from './services/jupyterhub';
 export * from './services/keycloak';

@@ -10,7 +10,7 @@ import {
   provisionDeployTools,
   routerVersion,
   type DeployTools,
-} from '../../stack/src/services/deploy-tools';
+} from '@renku-supergraph/stack';
 import { readIdentityConfig } from '../../subgraphs/identity/src/config';
 import { readLineageConfig } from '../../subgraphs/lineage/src/config';
 import { readProjectsConfig } from '../../subgraphs/projects/src/config';
