@@ -4,19 +4,37 @@ import type { GraphQLError } from 'graphql';
 import gql from 'graphql-tag';
 
 import type { MeshCallContext, ResponseRecorder } from './mesh';
+import {
+  commitFields,
+  projectQuery,
+  toBranch,
+  toCommit,
+  toFile,
+  toMember,
+  toProject,
+  toTreeEntry,
+  type GitLabBranch,
+  type GitLabCommit,
+  type GitLabFile,
+  type GitLabMember,
+  type GitLabProject,
+  type GitLabTreeEntry,
+  type RawBranch,
+  type RawCommit,
+  type RawFile,
+  type RawMember,
+  type RawProject,
+  type RawTreeEntry,
+} from './rest';
 
-/** What GitLab says about a project, as far as this subgraph shows it. */
-export interface GitLabProject {
-  webUrl: string | null;
-  defaultBranch: string | null;
-}
-
-export interface GitLabBranch {
-  name: string;
-  default: boolean;
-  protected: boolean;
-  commit: { id: string; shortId: string; title: string; authoredDate: Date | null };
-}
+export type {
+  GitLabBranch,
+  GitLabCommit,
+  GitLabFile,
+  GitLabMember,
+  GitLabProject,
+  GitLabTreeEntry,
+} from './rest';
 
 /** One page of an offset-paged list, with what GitLab's headers say about the others. */
 export interface GitLabPage<T> {
@@ -28,41 +46,96 @@ export interface GitLabPage<T> {
 }
 
 // Operations on the GraphQL schema Mesh generated from GitLab's OpenAPI spec.
-const projectQuery = gql`
-  query Project($id: String!) {
-    project: getApiV4ProjectsId(id: $id) {
-      web_url
-      default_branch
-    }
-  }
-`;
-
 const branchesQuery = gql`
   query Branches($id: String!, $page: Int!, $perPage: Int!) {
-    branches: getApiV4ProjectsIdRepositoryBranches(id: $id, page: $page, per_page: $perPage) {
+    items: getApiV4ProjectsIdRepositoryBranches(id: $id, page: $page, per_page: $perPage) {
       name
       default
       protected
       commit {
-        id
-        short_id
-        title
-        authored_date
+        ...CommitFields
       }
+    }
+  }
+  ${commitFields}
+`;
+
+const commitsQuery = gql`
+  query Commits($id: String!, $ref: String, $page: Int!, $perPage: Int!) {
+    items: getApiV4ProjectsIdRepositoryCommits(
+      id: $id
+      ref_name: $ref
+      page: $page
+      per_page: $perPage
+    ) {
+      ...CommitFields
+    }
+  }
+  ${commitFields}
+`;
+
+const treeQuery = gql`
+  query Tree(
+    $id: String!
+    $ref: queryInput_getApiV4ProjectsIdRepositoryTree_ref
+    $path: queryInput_getApiV4ProjectsIdRepositoryTree_path
+    $recursive: Boolean!
+    $page: Int!
+    $perPage: Int!
+  ) {
+    items: getApiV4ProjectsIdRepositoryTree(
+      id: $id
+      ref: $ref
+      path: $path
+      recursive: $recursive
+      page: $page
+      per_page: $perPage
+    ) {
+      id
+      name
+      type
+      path
+      mode
     }
   }
 `;
 
-interface RawBranch {
-  name: string | null;
-  default: boolean | null;
-  protected: boolean | null;
-  commit: {
-    id: string | null;
-    short_id: string | null;
-    title: string | null;
-    authored_date: string | null;
-  } | null;
+const fileQuery = gql`
+  query File($id: String!, $filePath: String!, $ref: String!) {
+    file: getApiV4ProjectsIdRepositoryFilesFilePath(id: $id, file_path: $filePath, ref: $ref) {
+      file_name
+      file_path
+      size
+      encoding
+      content
+      content_sha256
+      ref
+      blob_id
+      commit_id
+      last_commit_id
+    }
+  }
+`;
+
+const membersQuery = gql`
+  query Members($id: String!, $page: Int!, $perPage: Int!) {
+    items: getApiV4ProjectsIdMembersAll(id: $id, page: $page, per_page: $perPage) {
+      username
+      name
+      state
+      avatar_url
+      web_url
+      access_level
+      expires_at
+    }
+  }
+`;
+
+/** What a GitLab call is about, for the messages of its errors. */
+interface Subject {
+  projectPath: string;
+  /** What inside the project was asked for, e.g. `file "a b.csv" at master`. */
+  part?: string;
 }
 
 /**
@@ -76,28 +149,122 @@ export class GitLabApi {
     private readonly log: Logger,
   ) {}
 
+  /** The project with its statistics, which GitLab includes for reporters and up only. */
   async project(projectPath: string, token: string | undefined): Promise<GitLabProject> {
-    const { data } = await this.call<{
-      project: { web_url: string | null; default_branch: string | null };
-    }>(projectQuery, { id: projectId(projectPath) }, token, projectPath);
-    return { webUrl: data.project.web_url, defaultBranch: data.project.default_branch };
+    const { data } = await this.call<{ project: RawProject }>(
+      projectQuery,
+      { id: projectId(projectPath) },
+      token,
+      { projectPath },
+    );
+    return toProject(data.project);
   }
 
   /** One page of branches, ordered by name as GitLab lists them. */
-  async branches(
+  branches(
     projectPath: string,
     page: number,
     perPage: number,
     token: string | undefined,
   ): Promise<GitLabPage<GitLabBranch>> {
-    const { data, headers } = await this.call<{ branches: RawBranch[] }>(
+    return this.page<RawBranch, GitLabBranch>(
       branchesQuery,
       { id: projectId(projectPath), page, perPage },
       token,
-      projectPath,
+      { projectPath },
+      toBranch,
+    );
+  }
+
+  /** One page of the history of `ref` (the default branch if null), newest first. */
+  commits(
+    projectPath: string,
+    ref: string | null,
+    page: number,
+    perPage: number,
+    token: string | undefined,
+  ): Promise<GitLabPage<GitLabCommit>> {
+    return this.page<RawCommit, GitLabCommit>(
+      commitsQuery,
+      { id: projectId(projectPath), ref, page, perPage },
+      token,
+      { projectPath, part: ref === null ? undefined : `ref ${ref}` },
+      toCommit,
+    );
+  }
+
+  /** One page of the entries of a folder ('' or null: the root) at `ref`. */
+  tree(
+    projectPath: string,
+    options: { ref: string | null; path: string | null; recursive: boolean },
+    page: number,
+    perPage: number,
+    token: string | undefined,
+  ): Promise<GitLabPage<GitLabTreeEntry>> {
+    const { ref, path, recursive } = options;
+    return this.page<RawTreeEntry, GitLabTreeEntry>(
+      treeQuery,
+      { id: projectId(projectPath), ref, path: path || null, recursive, page, perPage },
+      token,
+      {
+        projectPath,
+        part: `${path ? `folder "${path}"` : 'root folder'}${ref === null ? '' : ` at ${ref}`}`,
+      },
+      toTreeEntry,
+    );
+  }
+
+  /** A file at `ref`; `HEAD` is the default branch. */
+  async file(
+    projectPath: string,
+    filePath: string,
+    ref: string,
+    token: string | undefined,
+  ): Promise<GitLabFile> {
+    if (filePath === '') {
+      throw apiError(ErrorCode.BadUserInput, '`path` names no file', { argument: 'path' });
+    }
+    const { data } = await this.call<{ file: RawFile }>(
+      fileQuery,
+      // GitLab wants the file path URL-encoded once, its slashes included, like the project's.
+      { id: projectId(projectPath), filePath: encodeURIComponent(filePath), ref },
+      token,
+      { projectPath, part: `file "${filePath}" at ${ref}` },
+    );
+    return toFile(data.file);
+  }
+
+  /** One page of the members, direct and inherited from groups, ordered as GitLab lists them. */
+  members(
+    projectPath: string,
+    page: number,
+    perPage: number,
+    token: string | undefined,
+  ): Promise<GitLabPage<GitLabMember>> {
+    return this.page<RawMember, GitLabMember>(
+      membersQuery,
+      { id: projectId(projectPath), page, perPage },
+      token,
+      { projectPath },
+      toMember,
+    );
+  }
+
+  private async page<Raw, T>(
+    document: ReturnType<typeof gql>,
+    variables: Record<string, unknown>,
+    token: string | undefined,
+    subject: Subject,
+    convert: (raw: Raw) => T,
+  ): Promise<GitLabPage<T>> {
+    const { data, headers } = await this.call<{ items: Raw[] }>(
+      document,
+      variables,
+      token,
+      subject,
     );
     return {
-      items: data.branches.map(toBranch),
+      items: data.items.map(convert),
       nextPage: whole(headers?.get('x-next-page')),
       total: whole(headers?.get('x-total')),
     };
@@ -107,7 +274,7 @@ export class GitLabApi {
     document: ReturnType<typeof gql>,
     variables: Record<string, unknown>,
     token: string | undefined,
-    projectPath: string,
+    subject: Subject,
   ): Promise<{ data: T; headers?: Headers }> {
     const recorder: ResponseRecorder = {};
     const context: MeshCallContext = {
@@ -117,11 +284,12 @@ export class GitLabApi {
     };
     const result = await this.mesh.execute(document, variables, context);
     const error = result.errors?.[0];
-    if (error || !result.data) throw this.translate(error, projectPath);
+    if (error || !result.data) throw this.translate(error, subject);
     return { data: result.data as T, headers: recorder.headers };
   }
 
-  private translate(error: GraphQLError | undefined, projectPath: string): GraphQLError {
+  private translate(error: GraphQLError | undefined, subject: Subject): GraphQLError {
+    const { projectPath, part } = subject;
     const status = (error?.extensions?.response as { status?: unknown } | undefined)?.status;
     const fromGitLab = { backend: 'gitlab' };
     switch (status) {
@@ -140,17 +308,19 @@ export class GitLabApi {
       case 404:
         return apiError(
           ErrorCode.NotFound,
-          `GitLab has no project ${projectPath}, or not one visible to this caller`,
+          part === undefined
+            ? `GitLab has no project ${projectPath}, or not one visible to this caller`
+            : `GitLab has no ${part} in ${projectPath}, or no such project visible to this caller`,
           fromGitLab,
         );
     }
     if (typeof status === 'number' && status >= 400 && status < 500) {
       // We built a request GitLab finds malformed: our bug, not the caller's.
-      this.log.error({ status, projectPath }, 'GitLab refused a request of this subgraph');
+      this.log.error({ status, projectPath, part }, 'GitLab refused a request of this subgraph');
       return apiError(ErrorCode.Internal, 'internal error');
     }
     this.log.warn(
-      { err: error?.originalError ?? error, status, projectPath },
+      { err: error?.originalError ?? error, status, projectPath, part },
       'GitLab call failed',
     );
     return backendError('gitlab', error);
@@ -160,21 +330,6 @@ export class GitLabApi {
 /** GitLab takes a project by numeric id or by its path, URL-encoded once, slashes included. */
 function projectId(projectPath: string): string {
   return encodeURIComponent(projectPath);
-}
-
-function toBranch(raw: RawBranch): GitLabBranch {
-  const authored = raw.commit?.authored_date ? new Date(raw.commit.authored_date) : null;
-  return {
-    name: raw.name ?? '',
-    default: raw.default ?? false,
-    protected: raw.protected ?? false,
-    commit: {
-      id: raw.commit?.id ?? '',
-      shortId: raw.commit?.short_id ?? '',
-      title: raw.commit?.title ?? '',
-      authoredDate: authored && !Number.isNaN(authored.getTime()) ? authored : null,
-    },
-  };
 }
 
 /** A header holding a whole number; GitLab sends an empty value where there is none. */

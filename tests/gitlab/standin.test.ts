@@ -1,16 +1,20 @@
+import { createHash } from 'node:crypto';
+
 import { createLogger } from '../../kit/src';
 import { startGitLabStandin, type GitLabStandin } from '../../stack/src/services/gitlab';
 import { OpenApiValidator } from '../../stack/src/services/gitlab-standin/openapi';
-import { servedPaths } from '../../stack/src/services/gitlab-standin/server';
+import { servedPaths, servedPutPaths } from '../../stack/src/services/gitlab-standin/server';
 
 const demo = 'ada.analyst/tutorial-zhbikes';
 const privateProject = 'ada.analyst/bike-forecast';
 const deepProject = 'sdsc/teaching/hs2026/bike-counts';
 const internalProject = 'sdsc/lab-notes';
+const bensPrivateProject = 'ben.bayes/exam-questions';
 const tokens = {
   ada: 'glpat-standin-ada-analyst-api',
   adaProfileOnly: 'glpat-standin-ada-analyst-read-user',
   ben: 'glpat-standin-ben-bayes-read-api',
+  benApi: 'glpat-standin-ben-bayes-api',
 };
 const demoBranches = ['clean-data', 'master', 'plots', 'refactor-scripts', 'zhbikes-dataset'];
 
@@ -41,9 +45,11 @@ describe('GitLab stand-in', () => {
   }
 
   describe('against the vendored spec', () => {
-    it('serves only paths that the spec declares as GET operations', () => {
+    it('serves only paths and methods that the spec declares', () => {
       const declared = spec.getPaths();
       for (const served of Object.values(servedPaths)) expect(declared).toContain(served);
+      const declaredPut = spec.paths('put');
+      for (const served of Object.values(servedPutPaths)) expect(declaredPut).toContain(served);
     });
 
     it('answers a project by numeric id in the shape of the spec', async () => {
@@ -100,8 +106,37 @@ describe('GitLab stand-in', () => {
       expectSpecShape(servedPaths.commits, 200, commits.body);
     });
 
+    it('answers a tree, a file and statistics in the shape of the spec', async () => {
+      const tree = await get(`/projects/${encoded(demo)}/repository/tree?recursive=true`);
+      expect(tree.status).toBe(200);
+      expectSpecShape(servedPaths.tree, 200, tree.body);
+
+      const file = await get(
+        `/projects/${encoded(demo)}/repository/files/${encoded('src/clean_data.py')}?ref=master`,
+      );
+      expect(file.status).toBe(200);
+      expectSpecShape(servedPaths.file, 200, file.body);
+
+      const project = await get(`/projects/${encoded(demo)}?statistics=true`, bearer(tokens.ada));
+      expect(project.body.statistics).toBeDefined();
+      expectSpecShape(servedPaths.project, 200, project.body);
+    });
+
+    it('answers all members of a project in the shape of the spec', async () => {
+      const { status, body } = await get(`/projects/${encoded(deepProject)}/members/all`);
+      expect(status).toBe(200);
+      expect(body.length).toBeGreaterThan(0);
+      expectSpecShape(servedPaths.members, 200, body);
+    });
+
     it('sends every pagination header that the spec declares for paged answers', async () => {
-      for (const specPath of [servedPaths.branches, servedPaths.commits]) {
+      const paged = [
+        servedPaths.branches,
+        servedPaths.commits,
+        servedPaths.members,
+        servedPaths.tree,
+      ];
+      for (const specPath of paged) {
         const apiPath = specPath.replace('/api/v4', '').replace('{id}', '1');
         const { headers } = await get(`${apiPath}?per_page=2`);
         const declared = spec.declaredHeaders(specPath, 200);
@@ -190,6 +225,75 @@ describe('GitLab stand-in', () => {
       const { status, body } = await get('/projects/1/issues');
       expect(status).toBe(404);
       expect(body).toEqual({ error: '404 Not Found' });
+    });
+  });
+
+  describe('members', () => {
+    const members = (projectPath: string, query = '', headers: Record<string, string> = {}) =>
+      get(`/projects/${encoded(projectPath)}/members/all${query}`, headers);
+    const levels = (body: { username: string; access_level: number }[]) =>
+      body.map((member) => [member.username, member.access_level]);
+
+    it('lists direct members by user id with their access levels', async () => {
+      const { status, body } = await members(demo);
+      expect(status).toBe(200);
+      expect(levels(body)).toEqual([
+        ['ada.analyst', 50],
+        ['ben.bayes', 30],
+      ]);
+      expect(body[1]).toMatchObject({
+        id: 2,
+        name: 'Ben Bayes',
+        state: 'active',
+        created_at: '2019-03-01T09:00:00.000Z',
+        expires_at: null,
+        membership_state: 'active',
+      });
+    });
+
+    it('includes members of ancestor groups, each once at their highest level', async () => {
+      // ben.bayes is a maintainer of the project and an owner of the top group `sdsc`.
+      const { body } = await members(deepProject);
+      expect(levels(body)).toEqual([
+        ['ada.analyst', 30],
+        ['ben.bayes', 50],
+      ]);
+    });
+
+    it('gives group members their inherited access to the project', async () => {
+      const { body } = await get(`/projects/${encoded(deepProject)}`, bearer(tokens.ben));
+      expect(body.permissions.project_access.access_level).toBe(50);
+    });
+
+    it('pages members with GitLab headers', async () => {
+      const first = await members(demo, '?per_page=1');
+      expect(levels(first.body)).toEqual([['ada.analyst', 50]]);
+      expect(first.headers.get('x-total')).toBe('2');
+      expect(first.headers.get('x-next-page')).toBe('2');
+      const second = await members(demo, '?per_page=1&page=2');
+      expect(levels(second.body)).toEqual([['ben.bayes', 30]]);
+      expect(second.headers.get('x-next-page')).toBe('');
+    });
+
+    it('filters by query on username or name, and by user ids', async () => {
+      expect(levels((await members(demo, '?query=BAYES')).body)).toEqual([['ben.bayes', 30]]);
+      expect(levels((await members(demo, '?user_ids=1')).body)).toEqual([['ada.analyst', 50]]);
+      expect((await members(demo, '?user_ids=one')).status).toBe(400);
+    });
+
+    it('shows the members of a private project to its guests but hides them from others', async () => {
+      expect((await members(privateProject)).status).toBe(404);
+      const guest = await members(privateProject, '', bearer(tokens.ben));
+      expect(guest.status).toBe(200);
+      expect(levels(guest.body)).toEqual([
+        ['ada.analyst', 50],
+        ['ben.bayes', 10],
+      ]);
+    });
+
+    it('hides the members of an internal project from anonymous callers', async () => {
+      expect((await members(internalProject)).status).toBe(404);
+      expect((await members(internalProject, '', bearer(tokens.ada))).status).toBe(200);
     });
   });
 
@@ -284,9 +388,257 @@ describe('GitLab stand-in', () => {
       expect(code.body).toEqual({ message: '403 Forbidden' });
     });
 
+    it('lists a folder with folders first and Git object ids', async () => {
+      const { status, headers, body } = await get('/projects/1/repository/tree');
+      expect(status).toBe(200);
+      expect(body.map((entry: any) => [entry.type, entry.path])).toEqual([
+        ['tree', '.renku'],
+        ['tree', 'data'],
+        ['tree', 'src'],
+        ['blob', 'README.md'],
+      ]);
+      expect(headers.get('x-total')).toBe('4');
+      const readme = body[3];
+      // `git hash-object README.md` of the seed's text.
+      const text =
+        '# tutorial-zhbikes\n\nCleaning and plotting the bike and pedestrian counts of the city of Zurich, 2016.\n';
+      const expected = createHash('sha1')
+        .update(`blob ${Buffer.byteLength(text)}\0${text}`)
+        .digest('hex');
+      expect(readme).toEqual({
+        id: expected,
+        name: 'README.md',
+        type: 'blob',
+        path: 'README.md',
+        mode: '100644',
+      });
+    });
+
+    it('lists a folder at an older ref, recursively and paged', async () => {
+      const older = await get('/projects/1/repository/tree?ref=zhbikes-dataset&recursive=true');
+      expect(older.body.map((entry: any) => entry.path)).toEqual([
+        'data',
+        'data/zhbikes',
+        'data/zhbikes/2016_verkehrszaehlungen_werte_fussgaenger_velo.csv',
+        'README.md',
+      ]);
+      const src = await get('/projects/1/repository/tree?path=src&per_page=1&page=2');
+      expect(src.body.map((entry: any) => entry.path)).toEqual(['src/plot_data.py']);
+      expect(src.headers.get('x-total')).toBe('2');
+    });
+
+    it('answers 404 Tree Not Found for a missing folder or ref', async () => {
+      for (const query of ['path=nothing', 'ref=no-such-branch']) {
+        const { status, body } = await get(`/projects/1/repository/tree?${query}`);
+        expect(status).toBe(404);
+        expect(body).toEqual({ message: '404 Tree Not Found' });
+      }
+    });
+
+    it('answers a file whose path has spaces and slashes, encoded once', async () => {
+      const filePath = 'exercises/sheet 3/task 2 notes.md';
+      const { status, body } = await get(
+        `/projects/${encoded(deepProject)}/repository/files/${encoded(filePath)}?ref=main`,
+      );
+      expect(status).toBe(200);
+      expect(body).toMatchObject({
+        file_name: 'task 2 notes.md',
+        file_path: filePath,
+        ref: 'main',
+        encoding: 'base64',
+        commit_id: '73f7ead1dbc2ce2e3fde9323f54ec4739c83a877',
+        last_commit_id: '73f7ead1dbc2ce2e3fde9323f54ec4739c83a877',
+      });
+      const content = Buffer.from(body.content, 'base64');
+      expect(content.toString('utf8')).toMatch(/^# Task 2/);
+      expect(body.size).toBe(content.length);
+      expect(body.content_sha256).toBe(createHash('sha256').update(content).digest('hex'));
+
+      const twice = await get(
+        `/projects/${encoded(deepProject)}/repository/files/${encodeURIComponent(encoded(filePath))}?ref=main`,
+      );
+      expect(twice.status).toBe(404);
+    });
+
+    it('names the last commit that changed a file, which may be older than the ref', async () => {
+      const { body } = await get(
+        `/projects/1/repository/files/${encoded('src/plot_data.py')}?ref=master`,
+      );
+      expect(body.commit_id).toBe('90c458fceb7fa2f267c797ca44c29d93aba046f6');
+      expect(body.last_commit_id).toBe('01f169f0beac20c7b3646b48df4010a15787adf8');
+    });
+
+    it('answers a file like GitLab when the ref, the file or the ref parameter is missing', async () => {
+      const file = `/projects/1/repository/files/${encoded('src/plot_data.py')}`;
+      expect((await get(`${file}?ref=nope`)).body).toEqual({ message: '404 Commit Not Found' });
+      // Not yet written at the first commit.
+      expect((await get(`${file}?ref=zhbikes-dataset`)).body).toEqual({
+        message: '404 File Not Found',
+      });
+      expect((await get(file)).status).toBe(400);
+      expect((await get(`${file}?ref=HEAD`)).status).toBe(200);
+    });
+
+    it('keeps the files of a private project from guests and strangers', async () => {
+      const tree = `/projects/${encoded(privateProject)}/repository/tree`;
+      expect((await get(tree)).status).toBe(404);
+      expect((await get(tree, bearer(tokens.ben))).status).toBe(403);
+      expect((await get(tree, bearer(tokens.ada))).status).toBe(200);
+    });
+
+    it('adds statistics for reporters and up only, when asked', async () => {
+      const asked = `/projects/${encoded(demo)}?statistics=true`;
+      const owner = await get(asked, bearer(tokens.ada));
+      expect(owner.body.statistics).toMatchObject({ commit_count: 4, wiki_size: 0 });
+      expect(owner.body.statistics.repository_size).toBeGreaterThan(0);
+      expect(owner.body.statistics.storage_size).toBe(owner.body.statistics.repository_size);
+      expect(owner.body).toMatchObject({ star_count: 2, forks_count: 1 });
+
+      expect((await get(`/projects/${encoded(demo)}`, bearer(tokens.ada))).body.statistics).toBe(
+        undefined,
+      );
+      expect((await get(asked)).body.statistics).toBeUndefined();
+      // A guest of the private project is below reporter.
+      const guest = await get(
+        `/projects/${encoded(privateProject)}?statistics=true`,
+        bearer(tokens.ben),
+      );
+      expect(guest.body.statistics).toBeUndefined();
+    });
+
     it('refuses a page number that is not a positive integer with 400', async () => {
       expect((await get('/projects/1/repository/branches?page=0')).status).toBe(400);
       expect((await get('/projects/1/repository/commits?per_page=ten')).status).toBe(400);
+    });
+  });
+
+  describe('editing a project', () => {
+    // Edits change the stand-in's state: they get a stand-in of their own.
+    let editable: GitLabStandin;
+
+    beforeAll(async () => {
+      editable = await startGitLabStandin({ log: createLogger('gitlab-standin', 'silent') });
+    });
+
+    afterAll(async () => {
+      await editable?.stop();
+    });
+
+    async function put(projectPath: string, body: unknown, headers: Record<string, string> = {}) {
+      const response = await fetch(`${editable.url}/api/v4/projects/${encoded(projectPath)}`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as any };
+    }
+
+    async function read(projectPath: string, token = tokens.ada) {
+      const response = await fetch(`${editable.url}/api/v4/projects/${encoded(projectPath)}`, {
+        headers: bearer(token),
+      });
+      return (await response.json()) as any;
+    }
+
+    it('lets an owner change description, topics and visibility, in the shape of the spec', async () => {
+      const change = {
+        description: 'Zurich bike counts, cleaned and plotted.',
+        topics: ['renku', ' cycling ', 'Renku', ''],
+        visibility: 'internal',
+      };
+      const { status, body } = await put(demo, change, bearer(tokens.ada));
+      expect(status).toBe(200);
+      expect(body).toMatchObject({
+        description: change.description,
+        topics: ['renku', 'cycling'],
+        visibility: 'internal',
+      });
+      expect(spec.check(servedPutPaths.project, 200, body, 'put')).toEqual([]);
+      // Unlike a `GET`, GitLab's `PUT` answer leaves out the caller's permissions.
+      expect(body.permissions).toBeUndefined();
+
+      const after = await read(demo);
+      expect(after).toMatchObject({ topics: ['renku', 'cycling'], visibility: 'internal' });
+      // Internal now: anonymous callers no longer see it.
+      expect((await fetch(`${editable.url}/api/v4/projects/1`)).status).toBe(404);
+    });
+
+    it('answers the same when the same change is sent twice', async () => {
+      const change = { description: 'Exercise sheet 3, revised.' };
+      const first = await put(deepProject, change, bearer(tokens.benApi));
+      const second = await put(deepProject, change, bearer(tokens.benApi));
+      expect(first.status).toBe(200);
+      expect(second).toEqual(first);
+    });
+
+    it('takes topics as a comma-separated form field and as repeated multipart fields', async () => {
+      const url = `${editable.url}/api/v4/projects/${encoded(privateProject)}`;
+      const form = await fetch(url, {
+        method: 'PUT',
+        headers: { ...bearer(tokens.ada), 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ topics: 'forecasting,time series' }),
+      });
+      expect(((await form.json()) as any).topics).toEqual(['forecasting', 'time series']);
+
+      const multipart = new FormData();
+      multipart.append('topics[]', 'forecasting');
+      multipart.append('topics[]', 'weather');
+      multipart.append('visibility', 'private');
+      const answer = await fetch(url, {
+        method: 'PUT',
+        headers: bearer(tokens.ada),
+        body: multipart,
+      });
+      expect(answer.status).toBe(200);
+      expect(((await answer.json()) as any).topics).toEqual(['forecasting', 'weather']);
+    });
+
+    it('refuses a developer with 403 and leaves the project as it was', async () => {
+      // ada.analyst is a developer of the exercise project.
+      const before = await read(deepProject);
+      const { status, body } = await put(deepProject, { description: 'x' }, bearer(tokens.ada));
+      expect(status).toBe(403);
+      expect(body).toEqual({ message: '403 Forbidden' });
+      expect((await read(deepProject)).description).toBe(before.description);
+    });
+
+    it('refuses a guest of a private project with 403', async () => {
+      const { status } = await put(privateProject, { description: 'x' }, bearer(tokens.benApi));
+      expect(status).toBe(403);
+    });
+
+    it('refuses a token without the api scope with 403 insufficient_scope', async () => {
+      const { status, body } = await put(deepProject, { description: 'x' }, bearer(tokens.ben));
+      expect(status).toBe(403);
+      expect(body.error).toBe('insufficient_scope');
+    });
+
+    it('asks anonymous callers to authenticate with 401', async () => {
+      const { status, body } = await put(demo, { description: 'x' });
+      expect(status).toBe(401);
+      expect(body).toEqual({ message: '401 Unauthorized' });
+    });
+
+    it('answers 404 for a project the caller cannot see, as for one that does not exist', async () => {
+      const hidden = await put(bensPrivateProject, { description: 'x' }, bearer(tokens.ada));
+      expect(hidden).toEqual({ status: 404, body: { message: '404 Project Not Found' } });
+      const missing = await put(
+        'ada.analyst/nothing-here',
+        { description: 'x' },
+        bearer(tokens.ada),
+      );
+      expect(missing.status).toBe(404);
+    });
+
+    it('refuses an unknown visibility and an empty change with 400', async () => {
+      const bad = await put(demo, { visibility: 'secret' }, bearer(tokens.ada));
+      expect(bad).toEqual({
+        status: 400,
+        body: { error: 'visibility does not have a valid value' },
+      });
+      const empty = await put(demo, {}, bearer(tokens.ada));
+      expect(empty.status).toBe(400);
+      expect(empty.body.error).toMatch(/at least one parameter must be provided/);
     });
   });
 });

@@ -26,6 +26,46 @@ const tokens = {
   ben: 'glpat-standin-ben-bayes-read-api',
 };
 
+/** One project's GitLab fields beyond the branches; `$path` is a representation's key. */
+const repositoryQuery = `
+  query Repository(
+    $representations: [_Any!]!
+    $ref: String
+    $folder: String
+    $recursive: Boolean
+    $file: String!
+    $first: Int
+    $after: String
+  ) {
+    _entities(representations: $representations) {
+      ... on Project {
+        path
+        starCount
+        forksCount
+        statistics { commitCount repositorySize storageSize wikiSize }
+        commits(ref: $ref, first: $first, after: $after) {
+          edges { cursor node { id shortId title message parentIds authorName authoredDate webUrl } }
+          pageInfo { hasNextPage endCursor }
+          totalCount
+        }
+        tree(ref: $ref, path: $folder, recursive: $recursive, first: $first, after: $after) {
+          edges { node { id name path type mode } }
+          pageInfo { hasNextPage endCursor }
+          totalCount
+        }
+        file(path: $file, ref: $ref) {
+          path name ref size blobId commitId lastCommitId contentSha256 content contentBase64
+        }
+        members(first: $first, after: $after) {
+          edges { node { username name accessLevel role user { username } expiresAt } }
+          pageInfo { hasNextPage endCursor }
+          totalCount
+        }
+      }
+    }
+  }
+`;
+
 const entitiesQuery = `
   query Entities($representations: [_Any!]!, $first: Int, $after: String) {
     _entities(representations: $representations) {
@@ -72,6 +112,23 @@ async function ask(
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as Answer;
+}
+
+function repository(
+  subgraph: Running,
+  projectPath: string,
+  variables: {
+    ref?: string;
+    folder?: string;
+    recursive?: boolean;
+    file: string;
+    first?: number;
+    after?: string;
+  },
+  token?: string,
+): Promise<Answer> {
+  const representations = [{ __typename: 'Project', path: projectPath }];
+  return ask(subgraph, repositoryQuery, { representations, ...variables }, token);
 }
 
 function entities(
@@ -145,7 +202,7 @@ describe('gitlab subgraph over the GitLab stand-in', () => {
     const served = definitions(answer.data!._service.sdl);
     expect(served).toEqual(definitions(file));
     expect(served).toContain(
-      'type Project @key(fields: "path") { path: String! webUrl: String defaultBranch: String branches(first: Int = 20, after: String): BranchConnection }',
+      'type Project @key(fields: "path") { path: String! webUrl: String defaultBranch: String branches(first: Int = 20, after: String): BranchConnection commits(ref: String, first: Int = 20, after: String): CommitConnection tree(ref: String, path: String, recursive: Boolean = false, first: Int = 20, after: String): TreeEntryConnection file(path: String!, ref: String): RepositoryFile members(first: Int = 20, after: String): ProjectMemberConnection statistics: ProjectStatistics starCount: Int forksCount: Int }',
     );
   });
 
@@ -288,6 +345,211 @@ describe('gitlab subgraph over the GitLab stand-in', () => {
     const answer = await entities(subgraph, [demo], { token: 'glpat-expired-or-revoked' });
     expect(answer.data!._entities[0].defaultBranch).toBeNull();
     expect(answer.errors![0].extensions!.code).toBe('UNAUTHENTICATED');
+  });
+
+  describe('repository, members and statistics', () => {
+    it('pages through the history of a ref with cursors, newest first', async () => {
+      const ids: string[] = [];
+      let after: string | undefined;
+      for (let pages = 0; pages < 5; pages++) {
+        const answer = await repository(subgraph, demo, {
+          ref: 'master',
+          file: 'README.md',
+          first: 3,
+          after,
+        });
+        expect(answer.errors).toBeUndefined();
+        const commits = answer.data!._entities[0].commits;
+        expect(commits.totalCount).toBe(4);
+        ids.push(...commits.edges.map((edge: any) => edge.node.id));
+        if (!commits.pageInfo.hasNextPage) break;
+        after = commits.pageInfo.endCursor;
+      }
+      expect(ids).toEqual([
+        '90c458fceb7fa2f267c797ca44c29d93aba046f6',
+        '07b64b6cd153cf7988e2f9cca41c58e296f57b75',
+        '01f169f0beac20c7b3646b48df4010a15787adf8',
+        'dda09be8bc7e60201298ad576aa72c5f9ff16bc8',
+      ]);
+    });
+
+    it('describes a commit with its message, parents, author and page', async () => {
+      const answer = await repository(subgraph, demo, {
+        ref: 'refactor-scripts',
+        file: 'README.md',
+      });
+      const [newest] = answer.data!._entities[0].commits.edges;
+      expect(newest.node).toEqual({
+        id: '01f169f0beac20c7b3646b48df4010a15787adf8',
+        shortId: '01f169f0',
+        title: 'added refactored scripts',
+        message: 'added refactored scripts',
+        parentIds: ['dda09be8bc7e60201298ad576aa72c5f9ff16bc8'],
+        authorName: 'Ada Analyst',
+        authoredDate: '2018-09-04T10:38:32.000Z',
+        webUrl: `${gitlab.url}/${demo}/-/commit/01f169f0beac20c7b3646b48df4010a15787adf8`,
+      });
+    });
+
+    it('lists the tree of the default branch, folders first, and pages it', async () => {
+      const answer = await repository(subgraph, demo, { file: 'README.md', first: 3 });
+      expect(answer.errors).toBeUndefined();
+      const tree = answer.data!._entities[0].tree;
+      expect(tree.totalCount).toBe(4);
+      expect(tree.edges.map((edge: any) => [edge.node.type, edge.node.path])).toEqual([
+        ['TREE', '.renku'],
+        ['TREE', 'data'],
+        ['TREE', 'src'],
+      ]);
+      expect(tree.pageInfo.hasNextPage).toBe(true);
+
+      const next = await repository(subgraph, demo, {
+        file: 'README.md',
+        first: 3,
+        after: tree.pageInfo.endCursor,
+      });
+      expect(next.data!._entities[0].tree.edges.map((edge: any) => edge.node)).toEqual([
+        expect.objectContaining({ name: 'README.md', type: 'BLOB', mode: '100644' }),
+      ]);
+    });
+
+    it('round-trips a file path with spaces and slashes in a namespace of three levels', async () => {
+      const filePath = 'exercises/sheet 3/task 2 notes.md';
+      const answer = await repository(subgraph, deepProject, {
+        folder: 'exercises/sheet 3',
+        file: filePath,
+      });
+      expect(answer.errors).toBeUndefined();
+      const project = answer.data!._entities[0];
+      expect(project.tree.edges.map((edge: any) => edge.node.path)).toEqual([
+        'exercises/sheet 3/data',
+        'exercises/sheet 3/task 1.md',
+        filePath,
+      ]);
+      expect(project.file).toMatchObject({
+        path: filePath,
+        name: 'task 2 notes.md',
+        ref: 'HEAD',
+        commitId: '73f7ead1dbc2ce2e3fde9323f54ec4739c83a877',
+        lastCommitId: '73f7ead1dbc2ce2e3fde9323f54ec4739c83a877',
+      });
+      expect(project.file.content).toMatch(/^# Task 2\n/);
+      expect(Buffer.from(project.file.contentBase64, 'base64').toString('utf8')).toBe(
+        project.file.content,
+      );
+      expect(project.file.size).toBe(Buffer.byteLength(project.file.content));
+    });
+
+    it('reads a file at an older ref, and a recursive tree there', async () => {
+      const answer = await repository(subgraph, deepProject, {
+        ref: 'solutions',
+        recursive: true,
+        file: 'solutions/sheet 3.md',
+      });
+      expect(answer.errors).toBeUndefined();
+      const project = answer.data!._entities[0];
+      expect(project.file.commitId).toBe('f75a88e3d4dff58810d5f6d7cc610e1afa85466f');
+      expect(project.tree.edges.map((edge: any) => edge.node.path)).toContain(
+        'exercises/sheet 3/data/counts per day.csv',
+      );
+    });
+
+    it('gives null and NOT_FOUND for a missing file, keeping the rest', async () => {
+      const answer = await repository(subgraph, demo, { file: 'no/such file.txt' });
+      const project = answer.data!._entities[0];
+      expect(project.file).toBeNull();
+      expect(project.commits.edges).toHaveLength(4);
+      expect(answer.errors).toHaveLength(1);
+      expect(answer.errors![0].path).toEqual(['_entities', 0, 'file']);
+      expect(answer.errors![0].extensions).toMatchObject({ code: 'NOT_FOUND', backend: 'gitlab' });
+      expect(answer.errors![0].message).toContain('no/such file.txt');
+    });
+
+    it('lists members with readable roles, inherited ones included', async () => {
+      const demoAnswer = await repository(subgraph, demo, { file: 'README.md' });
+      expect(demoAnswer.data!._entities[0].members).toEqual({
+        edges: [
+          {
+            node: {
+              username: 'ada.analyst',
+              name: 'Ada Analyst',
+              accessLevel: 50,
+              role: 'OWNER',
+              user: { username: 'ada.analyst' },
+              expiresAt: null,
+            },
+          },
+          {
+            node: {
+              username: 'ben.bayes',
+              name: 'Ben Bayes',
+              accessLevel: 30,
+              role: 'DEVELOPER',
+              user: { username: 'ben.bayes' },
+              expiresAt: null,
+            },
+          },
+        ],
+        pageInfo: { hasNextPage: false, endCursor: expect.any(String) },
+        totalCount: 2,
+      });
+
+      const deep = await repository(subgraph, deepProject, { file: 'README.md', first: 1 });
+      const members = deep.data!._entities[0].members;
+      expect(members.edges.map((edge: any) => [edge.node.username, edge.node.role])).toEqual([
+        ['ada.analyst', 'DEVELOPER'],
+      ]);
+      expect(members.pageInfo.hasNextPage).toBe(true);
+      const rest = await repository(subgraph, deepProject, {
+        file: 'README.md',
+        first: 1,
+        after: members.pageInfo.endCursor,
+      });
+      // An owner of the top group `sdsc`, above the maintainer role held in the project.
+      expect(rest.data!._entities[0].members.edges[0].node).toMatchObject({
+        username: 'ben.bayes',
+        role: 'OWNER',
+      });
+    });
+
+    it('gives statistics, stars and forks to a reporter and up', async () => {
+      const answer = await repository(subgraph, demo, { file: 'README.md' }, tokens.ada);
+      expect(answer.errors).toBeUndefined();
+      const project = answer.data!._entities[0];
+      expect(project).toMatchObject({ starCount: 2, forksCount: 1 });
+      expect(project.statistics).toMatchObject({ commitCount: 4, wikiSize: 0 });
+      expect(project.statistics.repositorySize).toBeGreaterThan(0);
+      expect(project.statistics.storageSize).toBe(project.statistics.repositorySize);
+    });
+
+    it('gives null statistics without an error to anonymous callers, as GitLab withholds them', async () => {
+      const answer = await repository(subgraph, demo, { file: 'README.md' });
+      expect(answer.errors).toBeUndefined();
+      expect(answer.data!._entities[0]).toMatchObject({
+        statistics: null,
+        starCount: 2,
+        forksCount: 1,
+      });
+    });
+
+    it('gives FORBIDDEN for the tree, commits and files of a private project to its guest', async () => {
+      const answer = await repository(subgraph, privateProject, { file: 'README.md' }, tokens.ben);
+      const project = answer.data!._entities[0];
+      expect(project).toMatchObject({ commits: null, tree: null, file: null, statistics: null });
+      expect(project.members.totalCount).toBe(2);
+      const failed = answer.errors!.map((error) => [error.path![2], error.extensions!.code]);
+      expect(failed.sort()).toEqual([
+        ['commits', 'FORBIDDEN'],
+        ['file', 'FORBIDDEN'],
+        ['tree', 'FORBIDDEN'],
+      ]);
+    });
+
+    it('refuses an empty file path', async () => {
+      const answer = await repository(subgraph, demo, { file: '' });
+      expect(answer.data!._entities[0].file).toBeNull();
+      expect(answer.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
+    });
   });
 });
 

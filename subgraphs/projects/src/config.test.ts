@@ -13,6 +13,7 @@ describe('readProjectsConfig', () => {
         database: 'neo4j',
         retryTimeoutMs: 5000,
       },
+      gitlab: { url: 'http://127.0.0.1:8929', timeoutMs: 10_000 },
       auth: {
         issuer: 'http://127.0.0.1:8080/realms/renku',
         jwksUrl: undefined,
@@ -30,6 +31,8 @@ describe('readProjectsConfig', () => {
       NEO4J_PASSWORD: 'secret',
       NEO4J_DATABASE: 'renku',
       NEO4J_RETRY_TIMEOUT_MS: '250',
+      GITLAB_URL: 'https://gitlab.internal',
+      GITLAB_TIMEOUT_MS: '2000',
       KEYCLOAK_ISSUER: 'http://keycloak.internal:8080/realms/renku',
       KEYCLOAK_JWKS_URL: 'http://keycloak.internal:8080/realms/renku/certs',
       KEYCLOAK_AUDIENCE: 'renku-projects',
@@ -44,6 +47,7 @@ describe('readProjectsConfig', () => {
         database: 'renku',
         retryTimeoutMs: 250,
       },
+      gitlab: { url: 'https://gitlab.internal', timeoutMs: 2000 },
       auth: {
         issuer: 'http://keycloak.internal:8080/realms/renku',
         jwksUrl: 'http://keycloak.internal:8080/realms/renku/certs',
@@ -60,6 +64,8 @@ describe('readProjectsConfig', () => {
     [{ NEO4J_RETRY_TIMEOUT_MS: 'soon' }, 'NEO4J_RETRY_TIMEOUT_MS'],
     [{ PORT: '70000' }, 'PORT'],
     [{ KEYCLOAK_ISSUER: 'nowhere' }, 'KEYCLOAK_ISSUER'],
+    [{ GITLAB_URL: 'gitlab' }, 'GITLAB_URL'],
+    [{ GITLAB_TIMEOUT_MS: 'soon' }, 'GITLAB_TIMEOUT_MS'],
   ])('refuses %p naming %s', (env, setting) => {
     expect(() => readProjectsConfig(env)).toThrow(ConfigError);
     expect(() => readProjectsConfig(env)).toThrow(setting);

@@ -23,6 +23,13 @@ export interface ProjectsConfig {
   /** `HOST`, default `127.0.0.1`. */
   host: string;
   neo4j: Neo4jConfig;
+  /** Where `updateProject` changes a project first. */
+  gitlab: {
+    /** `GITLAB_URL`, default `http://127.0.0.1:8929` (the local stand-in), without `/api/v4`. */
+    url: string;
+    /** `GITLAB_TIMEOUT_MS`, default 10000: how long a change waits for GitLab's answer. */
+    timeoutMs: number;
+  };
   auth: {
     /** `KEYCLOAK_ISSUER`, default `http://127.0.0.1:8080/realms/renku`. */
     issuer: string;
@@ -49,6 +56,10 @@ export function readProjectsConfig(env: Env): ProjectsConfig {
       credentials: readCredentials(env),
       database: readString(env, 'NEO4J_DATABASE', 'neo4j'),
       retryTimeoutMs: readMilliseconds(env, 'NEO4J_RETRY_TIMEOUT_MS', 5000),
+    },
+    gitlab: {
+      url: readUrl(env, 'GITLAB_URL', 'http://127.0.0.1:8929'),
+      timeoutMs: readMilliseconds(env, 'GITLAB_TIMEOUT_MS', 10_000),
     },
     auth: {
       issuer: readUrl(env, 'KEYCLOAK_ISSUER', 'http://127.0.0.1:8080/realms/renku'),

@@ -15,7 +15,11 @@ import { GraphReader, createDriver } from './neo4j';
 import type { ProjectsContext } from './resolvers';
 import { buildProjectsSchema } from './schema';
 import { SearchIndex } from './search';
+import { ProjectUpdater } from './update';
 import { anonymous, type Caller } from './visibility';
+
+/** The request header that carries the caller's GitLab token from the gateway. */
+export const gitlabTokenHeader = 'x-gitlab-token';
 
 export { readProjectsConfig, type Neo4jConfig, type ProjectsConfig } from './config';
 
@@ -29,6 +33,7 @@ export async function startProjectsSubgraph(config: ProjectsConfig, log: Logger)
   const catalogue = new Catalogue(graph, log);
   const datasets = new Datasets(graph, log);
   const searchIndex = new SearchIndex(graph, log);
+  const updater = new ProjectUpdater(graph, config.gitlab, log);
   const verify = createTokenVerifier(config.auth);
 
   try {
@@ -47,7 +52,7 @@ export async function startProjectsSubgraph(config: ProjectsConfig, log: Logger)
       port: config.port,
       host: config.host,
       ready: () => graph.ready(),
-      context: async (base) => {
+      context: async (base, req) => {
         const auth = await authenticate(verify, base.authorization);
         const user = auth.caller;
         const caller: Caller = user
@@ -64,6 +69,8 @@ export async function startProjectsSubgraph(config: ProjectsConfig, log: Logger)
           caller,
           catalogue,
           searchIndex,
+          updater,
+          gitlabToken: req.get(gitlabTokenHeader) || undefined,
           ...createLoaders(catalogue, datasets, caller),
         };
       },

@@ -10,6 +10,7 @@ import { pageSize } from './paging';
 import { isProjectPath, type Project } from './project';
 import type { SearchIndex, Workflow } from './search';
 import { searchResolvers } from './search-resolvers';
+import { updateProject, type ProjectUpdater } from './update';
 import { memberOf, visibleTo, type Caller } from './visibility';
 
 export interface ProjectsContext extends BaseContext, Loaders {
@@ -18,6 +19,9 @@ export interface ProjectsContext extends BaseContext, Loaders {
   caller: Caller;
   catalogue: Catalogue;
   searchIndex: SearchIndex;
+  updater: ProjectUpdater;
+  /** The caller's GitLab token, from the `x-gitlab-token` header the gateway sets. */
+  gitlabToken?: string;
 }
 
 function checkPath(path: string, argument: string): void {
@@ -94,6 +98,8 @@ export const resolvers: GraphQLResolverMap<ProjectsContext> = {
 
     ...searchResolvers.Query,
   },
+
+  Mutation: { updateProject },
 
   Project: {
     __resolveReference: (reference: Pick<Project, 'path'>, context: ProjectsContext) =>

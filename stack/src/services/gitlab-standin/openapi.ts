@@ -11,6 +11,9 @@ export const vendoredSpecFile = path.join(repoRoot, 'mesh', 'openapi', 'gitlab-v
 
 type SchemaObject = Record<string, unknown>;
 
+/** The HTTP methods the stand-in answers. */
+export type Method = 'get' | 'put';
+
 interface OpenApiDocument {
   paths: Record<string, Record<string, { responses?: Record<string, OpenApiResponse> }>>;
   components: { schemas: Record<string, SchemaObject> };
@@ -52,14 +55,22 @@ export class OpenApiValidator {
     return new OpenApiValidator(parse(fs.readFileSync(file, 'utf8')) as OpenApiDocument, options);
   }
 
-  /** The `get` paths of the document, e.g. `/api/v4/projects/{id}`. */
-  getPaths(): string[] {
-    return Object.keys(this.spec.paths).filter((specPath) => this.spec.paths[specPath].get);
+  /** The paths of the document with this method, e.g. `/api/v4/projects/{id}`. */
+  paths(method: Method = 'get'): string[] {
+    return Object.keys(this.spec.paths).filter((specPath) => this.spec.paths[specPath][method]);
   }
 
-  /** The problems of a JSON body as the answer of `GET specPath` with this status; [] if none. */
-  check(specPath: string, status: number, body: unknown): string[] {
-    const validate = this.validator(specPath, status);
+  /** The `get` paths of the document. */
+  getPaths(): string[] {
+    return this.paths('get');
+  }
+
+  /**
+   * The problems of a JSON body as the answer of `method specPath` with this status; [] if
+   * none.
+   */
+  check(specPath: string, status: number, body: unknown, method: Method = 'get'): string[] {
+    const validate = this.validator(specPath, status, method);
     if (validate(body)) return [];
     return (validate.errors ?? []).map(
       (error) =>
@@ -72,23 +83,28 @@ export class OpenApiValidator {
     return Object.keys(this.response(specPath, status).headers ?? {});
   }
 
-  private validator(specPath: string, status: number): ValidateFunction {
-    const key = `${specPath} ${status}`;
+  private validator(specPath: string, status: number, method: Method): ValidateFunction {
+    const key = `${method} ${specPath} ${status}`;
     let validate = this.validators.get(key);
     if (!validate) {
-      const schema = this.response(specPath, status).content?.['application/json']?.schema;
-      if (!schema) throw new Error(`the spec gives GET ${specPath} ${status} no JSON schema`);
+      const schema = this.response(specPath, status, method).content?.['application/json']?.schema;
+      if (!schema) {
+        throw new Error(
+          `the spec gives ${method.toUpperCase()} ${specPath} ${status} no JSON schema`,
+        );
+      }
       validate = this.ajv.compile(this.toJsonSchema(schema));
       this.validators.set(key, validate);
     }
     return validate;
   }
 
-  private response(specPath: string, status: number): OpenApiResponse {
-    const operation = this.spec.paths[specPath]?.get;
-    if (!operation) throw new Error(`the spec has no GET ${specPath}`);
+  private response(specPath: string, status: number, method: Method = 'get'): OpenApiResponse {
+    const operation = this.spec.paths[specPath]?.[method];
+    const name = `${method.toUpperCase()} ${specPath}`;
+    if (!operation) throw new Error(`the spec has no ${name}`);
     const response = operation.responses?.[String(status)];
-    if (!response) throw new Error(`the spec has no answer ${status} for GET ${specPath}`);
+    if (!response) throw new Error(`the spec has no answer ${status} for ${name}`);
     return response;
   }
 

@@ -4,7 +4,8 @@ import type { Request, Response } from 'express';
 const defaultPerPage = 20;
 const maxPerPage = 100;
 
-export class BadPageRequest extends Error {}
+/** A query parameter GitLab would refuse with 400, such as `page=0`. */
+export class BadParameter extends Error {}
 
 /**
  * Answers one page of `items` the way GitLab's offset pagination does: the page in the body,
@@ -47,6 +48,6 @@ function readPositive(req: Request, name: string): number | undefined {
   const raw = req.query[name];
   if (raw === undefined) return undefined;
   const value = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!(value >= 1)) throw new BadPageRequest(`${name} is invalid`);
+  if (!(value >= 1)) throw new BadParameter(`${name} is invalid`);
   return value;
 }

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 
+import type { Blob, TreeEntry } from './repository';
 import type { SeedBranch, SeedCommit, SeedProject, SeedUser } from './seed';
-import type { Caller, GitLabStore } from './store';
+import type { Caller, GitLabStore, Membership } from './store';
 
 /**
  * GitLab's JSON answers, in the shapes of the vendored spec (mesh/openapi). Only the fields
@@ -14,7 +15,15 @@ export class Renderer {
     private readonly web: string,
   ) {}
 
-  project(project: SeedProject, caller: Caller): Record<string, unknown> {
+  /**
+   * `withStatistics`: the caller asked for `statistics=true` and may read them.
+   * `withPermissions`: the caller's own access, which `GET` answers carry and `PUT` ones lack.
+   */
+  project(
+    project: SeedProject,
+    caller: Caller,
+    { withStatistics = false, withPermissions = true } = {},
+  ): Record<string, unknown> {
     const namespace = this.store.namespace(project);
     const fullPath = `${namespace.fullPath}/${project.path}`;
     const webUrl = `${this.web}/${fullPath}`;
@@ -40,10 +49,10 @@ export class Renderer {
       http_url_to_repo: `${webUrl}.git`,
       web_url: webUrl,
       readme_url: `${webUrl}/-/blob/${project.defaultBranch}/README.md`,
-      forks_count: 0,
+      forks_count: project.forksCount ?? 0,
       license_url: null,
       avatar_url: null,
-      star_count: 0,
+      star_count: project.starCount ?? 0,
       last_activity_at: lastActivity,
       visibility: project.visibility,
       namespace: {
@@ -106,8 +115,9 @@ export class Renderer {
       request_access_enabled: true,
       merge_method: 'merge',
       squash_option: 'default_off',
+      ...(withStatistics ? { statistics: this.statistics(project) } : {}),
       // GitLab tells a signed-in caller their own access; anonymous answers lack the field.
-      ...(caller
+      ...(caller && withPermissions
         ? {
             permissions: {
               project_access: access > 0 ? { access_level: access, notification_level: 3 } : null,
@@ -155,6 +165,43 @@ export class Renderer {
     };
   }
 
+  treeEntry(entry: TreeEntry): Record<string, unknown> {
+    return { id: entry.id, name: entry.name, type: entry.type, path: entry.path, mode: entry.mode };
+  }
+
+  /** `GET /repository/files/:file_path`: the file's facts and its content in Base64. */
+  file(
+    blob: Blob,
+    ref: string,
+    commit: SeedCommit,
+    lastCommit: SeedCommit | undefined,
+  ): Record<string, unknown> {
+    return {
+      file_name: blob.path.slice(blob.path.lastIndexOf('/') + 1),
+      file_path: blob.path,
+      size: blob.content.length,
+      encoding: 'base64',
+      content_sha256: crypto.createHash('sha256').update(blob.content).digest('hex'),
+      ref,
+      blob_id: blob.id,
+      commit_id: commit.id,
+      last_commit_id: (lastCommit ?? commit).id,
+      execute_filemode: false,
+      content: blob.content.toString('base64'),
+    };
+  }
+
+  /** One entry of `members/all`; GitLab sends `expires_at: null` for lasting memberships. */
+  member(membership: Membership): Record<string, unknown> {
+    return {
+      ...this.userBasic(membership.user),
+      access_level: membership.accessLevel,
+      created_at: membership.createdAt,
+      expires_at: null,
+      membership_state: 'active',
+    };
+  }
+
   /** `GET /user`: the token owner's own profile, e-mail included. */
   currentUser(user: SeedUser): Record<string, unknown> {
     return {
@@ -185,6 +232,23 @@ export class Renderer {
       external: false,
       private_profile: false,
       commit_email: user.email,
+    };
+  }
+
+  private statistics(project: SeedProject): Record<string, unknown> {
+    const { commitCount, repositorySize } = this.store.statistics(project);
+    return {
+      commit_count: commitCount,
+      storage_size: repositorySize,
+      repository_size: repositorySize,
+      wiki_size: 0,
+      lfs_objects_size: 0,
+      job_artifacts_size: 0,
+      pipeline_artifacts_size: 0,
+      packages_size: 0,
+      snippets_size: 0,
+      uploads_size: 0,
+      container_registry_size: 0,
     };
   }
 

@@ -43,12 +43,22 @@ export interface SeedToken {
   scopes: Scope[];
 }
 
+/** A direct membership of a user in a project or group. */
+export interface SeedMember {
+  userId: number;
+  accessLevel: AccessLevel;
+  /** When the membership began; default the project's or group's `createdAt`. */
+  createdAt?: string;
+}
+
 export interface SeedGroup {
   id: number;
   path: string;
   name: string;
   parentId?: number;
   createdAt: string;
+  /** Members of a group are members of every project below it, as in GitLab. */
+  members?: SeedMember[];
 }
 
 export interface SeedCommit {
@@ -58,6 +68,11 @@ export interface SeedCommit {
   /** The username of author and committer. */
   author: string;
   authoredDate: string;
+  /**
+   * What the commit changes in the repository: a path (`/`-separated, no leading `/`) and
+   * the file's new text, or null where the commit deletes it.
+   */
+  files?: Record<string, string | null>;
 }
 
 export interface SeedBranch {
@@ -77,7 +92,11 @@ export interface SeedProject {
   defaultBranch: string;
   topics: string[];
   createdAt: string;
-  members: { userId: number; accessLevel: AccessLevel }[];
+  members: SeedMember[];
+  /** Default 0. */
+  starCount?: number;
+  /** Default 0. */
+  forksCount?: number;
   commits: SeedCommit[];
   branches: SeedBranch[];
 }
@@ -111,6 +130,10 @@ export function loadSeed(file: string = defaultSeedFile): Seed {
     if (group.parentId !== undefined && !groupIds.has(group.parentId)) {
       fail(`group ${group.path} names unknown parent ${group.parentId}`);
     }
+    for (const member of group.members ?? []) {
+      if (!userIds.has(member.userId))
+        fail(`group ${group.path}: member ${member.userId} is unknown`);
+    }
   }
   for (const project of seed.projects) {
     const where = `project ${project.namespace}/${project.path}`;
@@ -121,6 +144,13 @@ export function loadSeed(file: string = defaultSeedFile): Seed {
         fail(`${where}: commit author ${commit.author} is unknown`);
       for (const parent of commit.parentIds) {
         if (!shas.has(parent)) fail(`${where}: commit ${commit.id} has unknown parent ${parent}`);
+      }
+      for (const file of Object.keys(commit.files ?? {})) {
+        if (
+          file.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')
+        ) {
+          fail(`${where}: commit ${commit.id} names the file path "${file}"`);
+        }
       }
     }
     for (const branch of project.branches) {

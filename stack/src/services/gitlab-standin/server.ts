@@ -3,9 +3,9 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { BadPageRequest, sendPage } from './pagination';
+import { BadParameter, sendPage } from './pagination';
 import { Renderer } from './render';
-import { defaultSeedFile, loadSeed, type Scope, type SeedProject } from './seed';
+import { defaultSeedFile, loadSeed, type Scope, type SeedProject, type Visibility } from './seed';
 import { GitLabStore, type Caller } from './store';
 
 export interface StandinOptions {
@@ -27,14 +27,26 @@ export interface RunningStandin {
   stop(): Promise<void>;
 }
 
-/** The routes served, in the notation of the vendored spec, where each is a `get`. */
+/** The `get` routes served, in the notation of the vendored spec. */
 export const servedPaths = {
   currentUser: '/api/v4/user',
   project: '/api/v4/projects/{id}',
   branches: '/api/v4/projects/{id}/repository/branches',
   branch: '/api/v4/projects/{id}/repository/branches/{branch}',
   commits: '/api/v4/projects/{id}/repository/commits',
+  members: '/api/v4/projects/{id}/members/all',
+  tree: '/api/v4/projects/{id}/repository/tree',
+  file: '/api/v4/projects/{id}/repository/files/{file_path}',
 } as const;
+
+/** The `put` routes served, in the notation of the vendored spec. */
+export const servedPutPaths = {
+  project: '/api/v4/projects/{id}',
+} as const;
+
+/** What `PUT /projects/:id` takes here; GitLab takes many more project settings. */
+const editableAttributes = ['description', 'topics', 'visibility'] as const;
+const visibilities: readonly string[] = ['private', 'internal', 'public'];
 
 /** An express route below `/api/v4` from a spec path. */
 function route(specPath: string): string {
@@ -56,6 +68,9 @@ const refusals = {
   },
   projectNotFound: { status: 404, body: { message: '404 Project Not Found' } },
   branchNotFound: { status: 404, body: { message: '404 Branch Not Found' } },
+  treeNotFound: { status: 404, body: { message: '404 Tree Not Found' } },
+  commitNotFound: { status: 404, body: { message: '404 Commit Not Found' } },
+  fileNotFound: { status: 404, body: { message: '404 File Not Found' } },
   notFound: { status: 404, body: { error: '404 Not Found' } },
 } as const;
 
@@ -108,7 +123,13 @@ export async function serveGitLabStandin(options: StandinOptions): Promise<Runni
 
   api.get(route(servedPaths.project), (req, res) => {
     const project = visibleProject(req, res);
-    res.json(renderer(res).project(project, callerOf(res)));
+    const caller = callerOf(res);
+    // GitLab adds statistics only for those who may read them, reporters and up, and leaves
+    // them out silently for everyone else.
+    const withStatistics =
+      readBoolean(req.query.statistics, 'statistics') &&
+      store.accessLevel(project, caller) >= reporter;
+    res.json(renderer(res).project(project, caller, { withStatistics }));
   });
 
   api.get(route(servedPaths.branches), (req, res) => {
@@ -148,6 +169,77 @@ export async function serveGitLabStandin(options: StandinOptions): Promise<Runni
     );
   });
 
+  api.get(route(servedPaths.tree), (req, res) => {
+    const project = readableCode(req, res);
+    const ref = typeof req.query.ref === 'string' ? req.query.ref : project.defaultBranch;
+    const folder =
+      typeof req.query.path === 'string' ? req.query.path.replace(/^\/+|\/+$/g, '') : '';
+    const recursive = readBoolean(req.query.recursive, 'recursive');
+    const head = store.resolveRef(project, ref);
+    const snapshot = head ? store.snapshot(project, head) : undefined;
+    if (!snapshot?.hasTree(folder)) throw new Refusal(refusals.treeNotFound);
+    sendPage(
+      req,
+      res,
+      webOf(res),
+      snapshot.entries(folder, recursive).map((entry) => renderer(res).treeEntry(entry)),
+    );
+  });
+
+  api.get(route(servedPaths.file), (req, res) => {
+    const project = readableCode(req, res);
+    const ref = req.query.ref;
+    if (typeof ref !== 'string' || ref === '') throw new BadParameter('ref is missing');
+    const commit = store.resolveRef(project, ref);
+    if (!commit) throw new Refusal(refusals.commitNotFound);
+    // Express has decoded the parameter once: `data%2Fa%20b.csv` is `data/a b.csv` here.
+    const blob = store.snapshot(project, commit).blob(String(req.params.file_path));
+    if (!blob) throw new Refusal(refusals.fileNotFound);
+    res.json(renderer(res).file(blob, ref, commit, store.lastChange(project, commit, blob.path)));
+  });
+
+  api.get(route(servedPaths.members), (req, res) => {
+    // Anyone who sees a project sees its members, guests and anonymous callers included.
+    const project = visibleProject(req, res);
+    const userIds = readUserIds(req.query.user_ids);
+    const query = typeof req.query.query === 'string' ? req.query.query.toLowerCase() : '';
+    const members = store
+      .members(project)
+      .filter((member) => userIds === undefined || userIds.includes(member.user.id))
+      .filter(
+        (member) =>
+          member.user.username.toLowerCase().includes(query) ||
+          member.user.name.toLowerCase().includes(query),
+      );
+    sendPage(
+      req,
+      res,
+      webOf(res),
+      members.map((member) => renderer(res).member(member)),
+    );
+  });
+
+  api.put(
+    route(servedPutPaths.project),
+    express.json(),
+    express.urlencoded({ extended: false }),
+    multipartForm,
+    (req, res) => {
+      // GitLab's order: authentication, then the parameters, then the project, then the role.
+      const caller = callerOf(res);
+      if (!caller) throw new Refusal(refusals.unauthorized);
+      requireScope(caller, ['api']);
+      const change = readProjectChange(req.body);
+      const project = visibleProject(req, res);
+      if (store.accessLevel(project, caller) < maintainer) throw new Refusal(refusals.forbidden);
+
+      if (change.description !== undefined) project.description = change.description;
+      if (change.topics !== undefined) project.topics = change.topics;
+      if (change.visibility !== undefined) project.visibility = change.visibility;
+      res.json(renderer(res).project(project, caller, { withPermissions: false }));
+    },
+  );
+
   api.use(() => {
     throw new Refusal(refusals.notFound);
   });
@@ -155,10 +247,11 @@ export async function serveGitLabStandin(options: StandinOptions): Promise<Runni
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (error instanceof Refusal) {
       res.status(error.refusal.status).json(error.refusal.body);
-    } else if (error instanceof BadPageRequest) {
+    } else if (error instanceof BadParameter) {
       res.status(400).json({ error: error.message });
     } else if (isClientError(error)) {
-      // Express's own complaints, such as a malformed percent-encoding in the path.
+      // Express's own complaints, such as a malformed percent-encoding in the path or a body
+      // that does not parse.
       res.status(error.status).json({ error: `${error.status} Bad Request` });
     } else {
       log.error({ err: error }, 'GitLab stand-in failed to answer');
@@ -220,6 +313,11 @@ function identify(store: GitLabStore, req: Request): Caller {
   return caller;
 }
 
+/** GitLab's Reporter role: the least that may read a project's statistics. */
+const reporter = 20;
+/** GitLab's Maintainer role: the least that may edit a project's settings. */
+const maintainer = 40;
+
 function callerOf(res: Response): Caller {
   return res.locals.caller as Caller;
 }
@@ -256,6 +354,100 @@ function sortBranches(project: SeedProject, branches: SeedProject['branches'], s
   if (sort === 'updated_desc')
     return byName.sort((a, b) => date(b.commit).localeCompare(date(a.commit)));
   return byName;
+}
+
+/**
+ * The attributes of `PUT /projects/:id` that the stand-in keeps, checked as GitLab's
+ * parameter validation does: a 400 naming the attribute, before the project is looked up.
+ */
+function readProjectChange(body: unknown): {
+  description?: string;
+  topics?: string[];
+  visibility?: Visibility;
+} {
+  const params = (body ?? {}) as Record<string, unknown>;
+  if (!editableAttributes.some((name) => params[name] !== undefined)) {
+    throw new BadParameter(
+      `${editableAttributes.join(', ')} are missing, at least one parameter must be provided`,
+    );
+  }
+
+  const { description, topics, visibility } = params;
+  if (description !== undefined && typeof description !== 'string') {
+    throw new BadParameter('description is invalid');
+  }
+  if (visibility !== undefined && !visibilities.includes(visibility as string)) {
+    throw new BadParameter('visibility does not have a valid value');
+  }
+  return {
+    description,
+    topics: topics === undefined ? undefined : readTopics(topics),
+    visibility: visibility as Visibility | undefined,
+  };
+}
+
+/**
+ * `topics` as a list or a comma-separated string; GitLab trims each, drops empty ones and
+ * keeps the first of names that differ only in case.
+ */
+function readTopics(raw: unknown): string[] {
+  const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;
+  if (!list || !list.every((topic) => typeof topic === 'string')) {
+    throw new BadParameter('topics is invalid');
+  }
+  const seen = new Set<string>();
+  const topics: string[] = [];
+  for (const topic of (list as string[]).map((each) => each.trim())) {
+    if (topic === '' || seen.has(topic.toLowerCase())) continue;
+    seen.add(topic.toLowerCase());
+    topics.push(topic);
+  }
+  return topics;
+}
+
+/**
+ * Reads a `multipart/form-data` body (GitLab's spec declares that form for `PUT`) with the
+ * platform's own form parser; repeated fields such as `topics[]` become lists.
+ */
+async function multipartForm(req: Request, _res: Response, next: NextFunction): Promise<void> {
+  if (!req.is('multipart/form-data')) return next();
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const form = await new globalThis.Request('http://127.0.0.1/', {
+      method: 'PUT',
+      headers: { 'content-type': req.get('content-type')! },
+      body: Buffer.concat(chunks),
+    }).formData();
+    const body: Record<string, string | string[]> = {};
+    for (const [key, value] of form.entries()) {
+      if (typeof value !== 'string') continue;
+      const name = key.replace(/\[\]$/, '');
+      const known = body[name];
+      if (key.endsWith('[]')) body[name] = [...(Array.isArray(known) ? known : []), value];
+      else body[name] = value;
+    }
+    req.body = body;
+    next();
+  } catch {
+    next(new BadParameter('the multipart body does not parse'));
+  }
+}
+
+/** A Boolean query parameter as Grape reads it; absent is false. */
+function readBoolean(raw: unknown, name: string): boolean {
+  if (raw === undefined) return false;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new BadParameter(`${name} is invalid`);
+}
+
+/** `user_ids=1,2` as GitLab's array parameters take it; anything else is a 400. */
+function readUserIds(raw: unknown): number[] | undefined {
+  if (raw === undefined) return undefined;
+  const text = Array.isArray(raw) ? raw.join(',') : String(raw);
+  if (!/^\d+(,\d+)*$/.test(text)) throw new BadParameter('user_ids is invalid');
+  return text.split(',').map(Number);
 }
 
 function isClientError(error: unknown): error is { status: number } {

@@ -1,4 +1,5 @@
-import type { Scope, Seed, SeedCommit, SeedProject, SeedToken, SeedUser } from './seed';
+import { RepositorySnapshot } from './repository';
+import type { Scope, Seed, SeedCommit, SeedGroup, SeedProject, SeedToken, SeedUser } from './seed';
 
 export interface Namespace {
   id: number;
@@ -9,6 +10,13 @@ export interface Namespace {
   /** The names from the top down, as GitLab shows them: `Parent / Child`. */
   fullName: string;
   parentId: number | null;
+}
+
+/** A user's membership of a project, direct or through one of its groups. */
+export interface Membership {
+  user: SeedUser;
+  accessLevel: number;
+  createdAt: string;
 }
 
 /** Who is asking: nobody, or a token's owner with the token's scopes. */
@@ -23,6 +31,9 @@ export class GitLabStore {
   private readonly usersByName = new Map<string, SeedUser>();
   private readonly tokens = new Map<string, SeedToken>();
   private readonly namespaces = new Map<string, Namespace>();
+  private readonly groupsByPath = new Map<string, SeedGroup>();
+  /** By project id and commit SHA; a commit's files never change. */
+  private readonly snapshots = new Map<string, RepositorySnapshot>();
   private readonly projectsById = new Map<number, SeedProject>();
   private readonly projectsByPath = new Map<string, SeedProject>();
 
@@ -50,6 +61,7 @@ export class GitLabStore {
     for (const group of seed.groups) {
       const ancestry = chain(group.id);
       const fullPath = ancestry.map((each) => each.path).join('/');
+      this.groupsByPath.set(fullPath.toLowerCase(), group);
       this.namespaces.set(fullPath.toLowerCase(), {
         id: group.id,
         name: group.name,
@@ -100,7 +112,36 @@ export class GitLabStore {
 
   accessLevel(project: SeedProject, caller: Caller): number {
     if (!caller) return 0;
-    return project.members.find((member) => member.userId === caller.user.id)?.accessLevel ?? 0;
+    return (
+      this.members(project).find((member) => member.user.id === caller.user.id)?.accessLevel ?? 0
+    );
+  }
+
+  /**
+   * Direct members and those of the groups above the project, each once with their highest
+   * access level, ordered by user id: what GitLab's `members/all` lists.
+   */
+  members(project: SeedProject): Membership[] {
+    const best = new Map<number, Membership>();
+    const consider = (members: SeedGroup['members'], since: string) => {
+      for (const member of members ?? []) {
+        const known = best.get(member.userId);
+        if (known && known.accessLevel >= member.accessLevel) continue;
+        best.set(member.userId, {
+          user: this.usersById.get(member.userId)!,
+          accessLevel: member.accessLevel,
+          createdAt: member.createdAt ?? since,
+        });
+      }
+    };
+
+    consider(project.members, project.createdAt);
+    const segments = project.namespace.split('/');
+    for (let depth = 1; depth <= segments.length; depth += 1) {
+      const group = this.groupsByPath.get(segments.slice(0, depth).join('/').toLowerCase());
+      if (group) consider(group.members, group.createdAt);
+    }
+    return [...best.values()].sort((a, b) => a.user.id - b.user.id);
   }
 
   canSee(project: SeedProject, caller: Caller): boolean {
@@ -119,9 +160,10 @@ export class GitLabStore {
     return project.commits.find((commit) => commit.id === sha);
   }
 
-  /** A branch name or a commit SHA, as GitLab's `ref_name` takes it. */
+  /** A branch name, a commit SHA or `HEAD` (the default branch), as GitLab takes a ref. */
   resolveRef(project: SeedProject, ref: string): SeedCommit | undefined {
-    const branch = project.branches.find((candidate) => candidate.name === ref);
+    const name = ref === 'HEAD' ? project.defaultBranch : ref;
+    const branch = project.branches.find((candidate) => candidate.name === name);
     return this.commit(project, branch ? branch.commit : ref);
   }
 
@@ -142,5 +184,47 @@ export class GitLabStore {
   isMerged(project: SeedProject, sha: string): boolean {
     const head = this.resolveRef(project, project.defaultBranch)!;
     return this.history(project, head).some((commit) => commit.id === sha);
+  }
+
+  /** The repository's files at a commit: the changes of its history, oldest first. */
+  snapshot(project: SeedProject, commit: SeedCommit): RepositorySnapshot {
+    const key = `${project.id}:${commit.id}`;
+    let snapshot = this.snapshots.get(key);
+    if (!snapshot) {
+      const files = new Map<string, string>();
+      for (const each of this.history(project, commit).reverse()) {
+        for (const [path, text] of Object.entries(each.files ?? {})) {
+          if (text === null) files.delete(path);
+          else files.set(path, text);
+        }
+      }
+      snapshot = new RepositorySnapshot(files);
+      this.snapshots.set(key, snapshot);
+    }
+    return snapshot;
+  }
+
+  /** The newest commit up to `head` that changed the file at `path`. */
+  lastChange(project: SeedProject, head: SeedCommit, path: string): SeedCommit | undefined {
+    return this.history(project, head).find((commit) => commit.files?.[path] !== undefined);
+  }
+
+  /**
+   * What GitLab's `statistics=true` adds: commits of the default branch, and as repository
+   * size the bytes of every file version of any commit (GitLab measures the Git objects on
+   * disk, compressed; the stand-in has no disk). Nothing else takes space here.
+   */
+  statistics(project: SeedProject): { commitCount: number; repositorySize: number } {
+    const head = this.resolveRef(project, project.defaultBranch);
+    const versions = new Map<string, number>();
+    for (const commit of project.commits) {
+      for (const [path, text] of Object.entries(commit.files ?? {})) {
+        if (text !== null) versions.set(`${path}\0${text}`, Buffer.byteLength(text, 'utf8'));
+      }
+    }
+    return {
+      commitCount: head ? this.history(project, head).length : 0,
+      repositorySize: [...versions.values()].reduce((sum, size) => sum + size, 0),
+    };
   }
 }

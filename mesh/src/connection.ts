@@ -1,29 +1,30 @@
 import { ErrorCode, apiError } from '@renku-supergraph/kit';
 
 import { decodeCursor, encodeCursor } from './cursor';
-import type { GitLabApi, GitLabBranch } from './gitlab';
+import type { GitLabPage } from './gitlab';
 
-export interface BranchConnection {
-  edges: { cursor: string; node: GitLabBranch }[];
+export interface Connection<T> {
+  edges: { cursor: string; node: T }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
   totalCount: number | null;
 }
+
+/** One of GitLab's numbered pages, `perPage` items long. */
+export type PageReader<T> = (page: number, perPage: number) => Promise<GitLabPage<T>>;
 
 /** GitLab serves at most 100 items per page. */
 const maxFirst = 100;
 
 /**
- * A cursor connection over GitLab's numbered pages. Pages are `first` long, so paging on with
- * `endCursor` and the same `first` costs one GitLab call per page; a cursor from the middle
- * of a page, or a different `first`, costs two.
+ * A cursor connection over GitLab's numbered pages (`X-Next-Page`, `X-Total`). Pages are
+ * `first` long, so paging on with `endCursor` and the same `first` costs one GitLab call per
+ * page; a cursor from the middle of a page, or a different `first`, costs two.
  */
-export async function branchConnection(
-  api: GitLabApi,
-  projectPath: string,
-  token: string | undefined,
+export async function pagedConnection<T>(
+  readPage: PageReader<T>,
   first: number | null | undefined,
   after: string | null | undefined,
-): Promise<BranchConnection> {
+): Promise<Connection<T>> {
   const size = first ?? 20;
   if (!Number.isInteger(size) || size < 1 || size > maxFirst) {
     throw apiError(ErrorCode.BadUserInput, `\`first\` must be 1 to ${maxFirst}`, {
@@ -35,10 +36,10 @@ export async function branchConnection(
   // The GitLab page holding position `start`, and where `start` lies in it.
   const page = Math.floor(start / size) + 1;
   const skip = start % size;
-  let last = await api.branches(projectPath, page, size, token);
+  let last = await readPage(page, size);
   let items = last.items.slice(skip);
   if (skip > 0 && last.nextPage !== undefined) {
-    last = await api.branches(projectPath, page + 1, size, token);
+    last = await readPage(page + 1, size);
     items = items.concat(last.items);
   }
 
