@@ -1,3 +1,4 @@
+import neo4j, { type Driver } from 'neo4j-driver';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,7 +14,9 @@ import {
   type JupyterHub,
 } from '../../stack/src/services/jupyterhub';
 import { keycloakDemoUsers, startKeycloak, type Keycloak } from '../../stack/src/services/keycloak';
+import { provisionNeo4j, startNeo4j, type Neo4j } from '../../stack/src/services/neo4j';
 import { passwordGrant } from '../../stack/src/tokens';
+import { readProjectsConfig, startProjectsSubgraph } from '../../subgraphs/projects/src';
 import { HubClient, readSessionsConfig, startSessionsSubgraph } from '../../subgraphs/sessions/src';
 import { Browser } from './browser';
 
@@ -23,22 +26,35 @@ interface Answer {
 }
 
 const project = 'ada.analyst/tutorial-zhbikes';
+const oddProject = 'Group.With.Dots/sub_group/Odd.Name_v2';
+const privateProject = 'ada.analyst/secret-notes';
+const internalProject = 'sdsc/staff-course';
+/** The knowledge graph's catalogue, which decides who may see what (#4). */
+const catalogue: [string, string][] = [
+  [project, 'public'],
+  [oddProject, 'public'],
+  [privateProject, 'private'],
+  [internalProject, 'internal'],
+];
 const log = createLogger('sessions-test', 'silent');
 
 let dataDir: string;
 let hub: JupyterHub;
 let keycloak: Keycloak;
+let graph: Neo4j;
+let driver: Driver;
 let subgraph: Running;
+let projects: Running;
 let ada: string;
 let bob: string;
 let commit: string;
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sessions-subgraph-'));
-  await provisionJupyterHub();
+  await Promise.all([provisionJupyterHub(), provisionNeo4j()]);
   // The hub needs Keycloak's address before Keycloak answers: both start at once.
   const keycloakPort = await freePort();
-  [hub, keycloak] = await Promise.all([
+  [hub, keycloak, graph] = await Promise.all([
     startJupyterHub({
       dataDir: path.join(dataDir, 'hub'),
       keycloak: {
@@ -47,8 +63,17 @@ beforeAll(async () => {
       },
     }),
     startKeycloak({ httpPort: keycloakPort }),
+    startNeo4j({ dataDir: path.join(dataDir, 'neo4j') }),
   ]);
   await allowHubCallback(`${hub.url}/hub/oauth_callback`);
+  driver = neo4j.driver(graph.url);
+  await driver.executeQuery(
+    `UNWIND $catalogue AS row
+     MERGE (p:Project {path: row[0]}) SET p.visibility = row[1]
+     WITH p WHERE p.path = $privateProject
+     MERGE (:Member {username: 'ada.analyst'})-[:MEMBER_OF {role: 'owner'}]->(p)`,
+    { catalogue, privateProject },
+  );
   commit = makeRepository(path.join(dataDir, 'git', `${project}.git`));
   subgraph = await startSessionsSubgraph(
     readSessionsConfig({
@@ -58,8 +83,14 @@ beforeAll(async () => {
       JUPYTERHUB_API_TOKEN: hub.serviceToken,
       JUPYTERHUB_SESSIONS_DIR: hub.sessionsDir,
       KEYCLOAK_ISSUER: keycloak.issuer,
+      NEO4J_URI: graph.url,
       SESSIONS_GIT_URL: `file://${path.join(dataDir, 'git')}`,
     }),
+    log,
+  );
+  // What the projects subgraph answers for the same caller is what sessions must agree with.
+  projects = await startProjectsSubgraph(
+    readProjectsConfig({ PORT: '0', NEO4J_URI: graph.url, KEYCLOAK_ISSUER: keycloak.issuer }),
     log,
   );
   const signIn = ({ username, password }: { username: string; password: string }) =>
@@ -68,8 +99,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await subgraph?.stop();
-  await Promise.all([hub?.stop(), keycloak?.stop()]);
+  await Promise.all([subgraph?.stop(), projects?.stop(), driver?.close()]);
+  await Promise.all([hub?.stop(), keycloak?.stop(), graph?.stop()]);
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -104,6 +135,26 @@ describe('the sessions subgraph with Keycloak tokens and a real hub', () => {
     );
     const answer = await fetch(`${running.url}api`);
     expect(await answer.json()).toEqual({ version: expect.stringMatching(/^2\./) });
+
+    // The same start again answers the running session instead of a second one.
+    const again = await graphql(
+      `
+        mutation ($project: String!, $commit: String!) {
+          startSession(project: $project, commit: $commit, branch: "master") {
+            name
+            state
+            url
+          }
+        }
+      `,
+      { project, commit },
+      ada,
+    );
+    expect(again.data?.startSession).toEqual({
+      name: session.name,
+      state: 'RUNNING',
+      url: running.url,
+    });
 
     const viaProject = await graphql(
       `
@@ -171,7 +222,26 @@ describe('the sessions subgraph with Keycloak tokens and a real hub', () => {
       ada,
     );
     expect(own.data).toEqual({ sessions: [{ name }] });
-    await graphql('mutation ($name: ID!) { stopSession(name: $name, force: true) }', { name }, ada);
+
+    // Another user of the public project gets a session of their own by the same name.
+    const bobs = await graphql(
+      'mutation ($project: String!, $commit: String!) { startSession(project: $project, commit: $commit) { name url owner { username } } }',
+      { project, commit },
+      bob,
+    );
+    expect(bobs.data?.startSession).toEqual({
+      name,
+      url: `${hub.url}/user/bob.builder/${name}/`,
+      owner: { username: 'bob.builder' },
+    });
+    expect((await graphql('{ sessions { owner { username } } }', {}, ada)).data).toEqual({
+      sessions: [{ owner: { username: 'ada.analyst' } }],
+    });
+    await Promise.all(
+      [ada, bob].map((token) =>
+        graphql('mutation ($name: ID!) { stopSession(name: $name, force: true) }', { name }, token),
+      ),
+    );
   });
 
   it('gives anonymous callers no sessions and refuses their mutations', async () => {
@@ -426,6 +496,157 @@ describe('the sessions subgraph with Keycloak tokens and a real hub', () => {
       expect(health.status).toBe(503);
     } finally {
       await orphan.stop();
+    }
+  });
+});
+
+describe('sessions of projects by their visibility (#4)', () => {
+  const start = `mutation ($project: String!, $commit: String!) {
+    startSession(project: $project, commit: $commit) { name state project { path } }
+  }`;
+  const stop = 'mutation ($name: ID!) { stopSession(name: $name, force: true) }';
+
+  /** Whether the projects subgraph shows the project to the same caller. */
+  async function catalogueShows(path: string, token?: string): Promise<boolean> {
+    const query = 'query ($path: String!) { project(path: $path) { path } }';
+    const answer = await graphql(query, { path }, token, projects.url);
+    expect(answer.errors).toBeUndefined();
+    return answer.data?.project !== null;
+  }
+
+  const notFound = (path: string) => ({
+    message: `project "${path}" not found`,
+    extensions: expect.objectContaining({ code: 'NOT_FOUND' }),
+  });
+
+  it("lets a private project's member start a session and answers NOT_FOUND to anyone else", async () => {
+    const own = await graphql(start, { project: privateProject, commit }, ada);
+    expect(own.errors).toBeUndefined();
+    expect(own.data?.startSession.project).toEqual({ path: privateProject });
+    expect(await catalogueShows(privateProject, ada)).toBe(true);
+
+    // The same answer as for a project that does not exist: the hidden one is not revealed.
+    const refused = await graphql(start, { project: privateProject, commit }, bob);
+    expect(refused.errors?.[0]).toMatchObject(notFound(privateProject));
+    expect(await catalogueShows(privateProject, bob)).toBe(false);
+    const missing = await graphql(start, { project: 'bob.builder/no-such-project', commit }, bob);
+    expect(missing.errors?.[0]).toMatchObject(notFound('bob.builder/no-such-project'));
+
+    const anonymous = await graphql(start, { project: privateProject, commit });
+    expect(anonymous.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+
+    await graphql(stop, { name: own.data?.startSession.name }, ada);
+  });
+
+  it('lets any signed-in user start a session of an internal project, and no anonymous caller', async () => {
+    expect(await catalogueShows(internalProject, bob)).toBe(true);
+    const started = await graphql(start, { project: internalProject, commit }, bob);
+    expect(started.errors).toBeUndefined();
+    expect(started.data?.startSession.project).toEqual({ path: internalProject });
+
+    expect(await catalogueShows(internalProject)).toBe(false);
+    const anonymous = await graphql(start, { project: internalProject, commit });
+    expect(anonymous.errors?.[0]).toMatchObject({
+      message: 'sign in to start or stop sessions',
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
+
+    await graphql(stop, { name: started.data?.startSession.name }, bob);
+  });
+
+  it('hides a session from its owner as soon as they lose access to its project', async () => {
+    const started = await graphql(start, { project: privateProject, commit }, ada);
+    const { name } = started.data?.startSession;
+    const membership = `MATCH (:Member {username: 'ada.analyst'})-[m:MEMBER_OF]->(:Project {path: $path})`;
+    await driver.executeQuery(`${membership} DELETE m`, { path: privateProject });
+    try {
+      const seen = await graphql(
+        `
+          query ($name: ID!, $representations: [_Any!]!) {
+            sessions {
+              name
+            }
+            session(name: $name) {
+              name
+            }
+            sessionLogs(name: $name) {
+              lines
+            }
+            _entities(representations: $representations) {
+              ... on Project {
+                sessions {
+                  name
+                }
+              }
+            }
+          }
+        `,
+        { name, representations: [{ __typename: 'Project', path: privateProject }] },
+        ada,
+      );
+      expect(seen).toEqual({
+        data: { sessions: [], session: null, sessionLogs: null, _entities: [{ sessions: [] }] },
+      });
+      expect((await graphql(stop, { name }, ada)).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+      const again = await graphql(start, { project: privateProject, commit }, ada);
+      expect(again.errors?.[0]).toMatchObject(notFound(privateProject));
+    } finally {
+      await driver.executeQuery(
+        `MATCH (m:Member {username: 'ada.analyst'}), (p:Project {path: $path})
+         MERGE (m)-[:MEMBER_OF {role: 'owner'}]->(p)`,
+        { path: privateProject },
+      );
+    }
+
+    // Nothing was kept between requests: the restored membership shows the session again.
+    expect((await graphql('{ sessions { name } }', {}, ada)).data).toEqual({
+      sessions: [{ name }],
+    });
+    expect(await graphql(stop, { name }, ada)).toEqual({ data: { stopSession: true } });
+  });
+
+  it('reports an unreachable knowledge graph as BACKEND_UNAVAILABLE on the field', async () => {
+    // A session that fails at once is listed all the same, and costs no Jupyter server.
+    const started = await graphql(
+      'mutation ($project: String!, $commit: String!) { startSession(project: $project, commit: $commit, image: "no/such-image") { name } }',
+      { project, commit },
+      ada,
+    );
+    const { name } = started.data?.startSession;
+    const blind = await startSessionsSubgraph(
+      readSessionsConfig({
+        PORT: '0',
+        JUPYTERHUB_API_URL: hub.apiUrl,
+        JUPYTERHUB_URL: hub.url,
+        JUPYTERHUB_API_TOKEN: hub.serviceToken,
+        KEYCLOAK_ISSUER: keycloak.issuer,
+        NEO4J_URI: `bolt://127.0.0.1:${await freePort()}`,
+        NEO4J_RETRY_TIMEOUT_MS: '0',
+      }),
+      log,
+    );
+    try {
+      const answer = await graphql(
+        '{ sessionOptions { defaultResourceClass { name } } sessions { name } }',
+        {},
+        ada,
+        blind.url,
+      );
+      // The caller has a session, whose project the graph must vouch for before it is shown.
+      expect(answer.data).toEqual({
+        sessionOptions: { defaultResourceClass: { name: 'small' } },
+        sessions: null,
+      });
+      expect(answer.errors).toEqual([
+        expect.objectContaining({
+          message: 'neo4j is not answering; try again shortly',
+          path: ['sessions'],
+          extensions: expect.objectContaining({ code: 'BACKEND_UNAVAILABLE', backend: 'neo4j' }),
+        }),
+      ]);
+    } finally {
+      await blind.stop();
+      await graphql(stop, { name }, ada);
     }
   });
 });

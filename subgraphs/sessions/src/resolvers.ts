@@ -12,6 +12,7 @@ import {
   SessionError,
   SessionsUnconfigured,
   matches,
+  type ProjectGuard,
   type Session,
   type SessionFilter,
   type Sessions,
@@ -21,8 +22,13 @@ export interface SessionsContext extends BaseContext {
   /** The verified caller; absent for anonymous requests. */
   caller?: { username: string };
   sessions: Sessions;
-  /** The caller's sessions, asked of the hub at most once per request. */
+  /**
+   * The caller's sessions of the projects they may see: the hub and the graph asked at most
+   * once per request.
+   */
   mine: () => Promise<Session[]>;
+  /** Whether the caller may see a project; answers kept for this request only. */
+  maySee: ProjectGuard;
 }
 
 interface StartArgs {
@@ -44,7 +50,10 @@ export const resolvers = {
     session: async (_: unknown, { name }: { name: string }, context: SessionsContext) => {
       if (!context.caller) return null;
       const { username } = context.caller;
-      return (await translated(context, () => context.sessions.get(username, name))) ?? null;
+      const session = await translated(context, () =>
+        context.sessions.get(username, name, context.maySee),
+      );
+      return session ?? null;
     },
 
     sessionOptions: (_: unknown, __: unknown, context: SessionsContext) => {
@@ -59,7 +68,9 @@ export const resolvers = {
     ) => {
       if (!context.caller) return null;
       const { username } = context.caller;
-      const logs = await translated(context, () => context.sessions.logs(username, name, lines));
+      const logs = await translated(context, () =>
+        context.sessions.logs(username, name, lines, context.maySee),
+      );
       return logs ?? null;
     },
   },
@@ -67,16 +78,15 @@ export const resolvers = {
   Mutation: {
     startSession: (_: unknown, args: StartArgs, context: SessionsContext) => {
       const { username } = signedIn(context);
-      return translated(context, () =>
-        context.sessions.start(username, {
-          project: args.project,
-          commit: args.commit,
-          branch: args.branch ?? undefined,
-          image: args.image ?? undefined,
-          resourceClass: args.resourceClass ?? undefined,
-          environment: args.environment ?? undefined,
-        }),
-      );
+      const request = {
+        project: args.project,
+        commit: args.commit,
+        branch: args.branch ?? undefined,
+        image: args.image ?? undefined,
+        resourceClass: args.resourceClass ?? undefined,
+        environment: args.environment ?? undefined,
+      };
+      return translated(context, () => context.sessions.start(username, request, context.maySee));
     },
 
     stopSession: async (
@@ -85,7 +95,9 @@ export const resolvers = {
       context: SessionsContext,
     ) => {
       const { username } = signedIn(context);
-      const stopped = await translated(context, () => context.sessions.stop(username, name, force));
+      const stopped = await translated(context, () =>
+        context.sessions.stop(username, name, force, context.maySee),
+      );
       if (!stopped) throw apiError(ErrorCode.NotFound, `you have no session named ${name}`);
       return true;
     },
@@ -130,6 +142,7 @@ async function translated<T>(context: SessionsContext, work: () => Promise<T>): 
         invalid: ErrorCode.BadUserInput,
         conflict: ErrorCode.BadUserInput,
         limit: ErrorCode.Forbidden,
+        notFound: ErrorCode.NotFound,
       }[error.kind];
       throw apiError(code, error.message);
     }

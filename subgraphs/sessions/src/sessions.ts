@@ -42,13 +42,21 @@ export interface StartRequest extends SessionTarget {
 /** A request the caller can correct; `kind` decides the error code the client sees. */
 export class SessionError extends Error {
   constructor(
-    readonly kind: 'invalid' | 'conflict' | 'limit',
+    readonly kind: 'invalid' | 'conflict' | 'limit' | 'notFound',
     message: string,
   ) {
     super(message);
     this.name = 'SessionError';
   }
 }
+
+/**
+ * Whether the caller may see a project (see project-access.ts). A session of a project it
+ * refuses is treated as absent, and such a project cannot be started.
+ */
+export type ProjectGuard = (project: string) => Promise<boolean>;
+
+const anyProject: ProjectGuard = () => Promise.resolve(true);
 
 export interface SessionsOptions {
   /** The hub's public base URL, which session URLs start with. */
@@ -76,9 +84,13 @@ export class Sessions {
     return sessions.filter((session) => matches(session, filter)).sort(newestFirst);
   }
 
-  async get(username: string, name: string): Promise<Session | undefined> {
+  async get(
+    username: string,
+    name: string,
+    maySee: ProjectGuard = anyProject,
+  ): Promise<Session | undefined> {
     const server = await this.hub.server(username, name);
-    if (!server?.options.project) return undefined;
+    if (!server?.options.project || !(await maySee(server.options.project))) return undefined;
     return this.describe(username, server);
   }
 
@@ -92,9 +104,17 @@ export class Sessions {
    * Naming another resource class than the running one restarts it with that class, keeping
    * its working folder.
    */
-  async start(username: string, request: StartRequest): Promise<Session> {
+  async start(
+    username: string,
+    request: StartRequest,
+    maySee: ProjectGuard = anyProject,
+  ): Promise<Session> {
     checkStartRequest(request);
     const resourceClass = this.resourceClass(request.resourceClass);
+    if (!(await maySee(request.project))) {
+      // The same answer as for a project that does not exist: a hidden one is not revealed.
+      throw new SessionError('notFound', `project "${request.project}" not found`);
+    }
     const name = serverName(request);
     await this.hub.ensureUser(username);
 
@@ -143,11 +163,17 @@ export class Sessions {
 
   /**
    * Stops a session and removes it. A start in progress is interrupted only when forced.
-   * Resolves false when the user has no such session.
+   * Resolves false when the user has no such session or may no longer see its project.
    */
-  async stop(username: string, name: string, force: boolean): Promise<boolean> {
+  async stop(
+    username: string,
+    name: string,
+    force: boolean,
+    maySee: ProjectGuard = anyProject,
+  ): Promise<boolean> {
     const server = await this.hub.server(username, name);
     if (!server) return false;
+    if (server.options.project && !(await maySee(server.options.project))) return false;
     if (server.pending === 'spawn' && !force) {
       throw new SessionError(
         'conflict',
@@ -164,12 +190,13 @@ export class Sessions {
     username: string,
     name: string,
     lines: number,
+    maySee: ProjectGuard = anyProject,
   ): Promise<{ lines: string[]; truncated: boolean } | undefined> {
     if (!Number.isInteger(lines) || lines < 1 || lines > maxLogLines) {
       throw new SessionError('invalid', `lines must be a whole number from 1 to ${maxLogLines}`);
     }
     const server = await this.hub.server(username, name);
-    if (!server?.options.project) return undefined;
+    if (!server?.options.project || !(await maySee(server.options.project))) return undefined;
     if (!this.options.files) throw new SessionsUnconfigured('the session logs');
     return this.options.files.logTail(username, name, lines);
   }
