@@ -17,6 +17,12 @@ export const ErrorCode = {
   NotFound: 'NOT_FOUND',
   /** A backend (Neo4j, Keycloak, JupyterHub, GitLab) did not answer. */
   BackendUnavailable: 'BACKEND_UNAVAILABLE',
+  /** Too many requests from one user or address; `Retry-After` says when to try again. */
+  RateLimited: 'RATE_LIMITED',
+  /** Only operations of the trusted documents list run here; send its id instead. */
+  TrustedDocumentRequired: 'TRUSTED_DOCUMENT_REQUIRED',
+  /** The persisted id names no operation of the trusted documents list. */
+  TrustedDocumentUnknown: 'TRUSTED_DOCUMENT_UNKNOWN',
   /** A broken invariant inside our own code: a bug, never the caller's fault. */
   Internal: 'INTERNAL_SERVER_ERROR',
 } as const;

@@ -4,4 +4,8 @@ export * from './config';
 export * from './datetime';
 export * from './errors';
 export * from './logger';
+export * from './metrics';
+export * from './observability';
+export * from './request-context';
 export * from './serve';
+export * from './tracing';

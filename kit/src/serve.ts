@@ -5,20 +5,51 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import {
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
-import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
+import { ApolloServerPluginUsageReporting } from '@apollo/server/plugin/usageReporting';
+import express, {
+  type ErrorRequestHandler,
+  type Express,
+  type Request,
+  type RequestHandler,
+} from 'express';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { ErrorCode } from './errors';
 import type { Logger } from './logger';
+import {
+  reportToClusterPrimary,
+  serveMetrics,
+  ServiceMetrics,
+  type MetricsListener,
+} from './metrics';
+import { readObservabilityConfig, type ObservabilityConfig } from './observability';
+import { passRequestIdToBackends, requestLog, requestScope } from './request-context';
+import { flushTraces, startTracing, traceRequests } from './tracing';
 
 /** What every resolver of every subgraph receives. */
 export interface BaseContext {
   /** The caller's `Authorization` header as the gateway passed it on. */
   authorization?: string;
+  /** Logs with the request's id on every line. */
   log: Logger;
+  /**
+   * The request's id (`x-request-id`): the client's when sane, else a new one. Always set by
+   * serveGraphQL; optional so that contexts built by hand in unit tests need not invent one.
+   */
+  requestId?: string;
+}
+
+/** Apollo GraphOS usage reporting; without it reporting is explicitly off. */
+export interface UsageReportingOptions {
+  key: string;
+  graphRef: string;
+  /** Default Apollo's own ingress; tests point it at a local receiver. */
+  endpointUrl?: string;
 }
 
 export interface ServeOptions<TContext extends BaseContext> {
@@ -43,8 +74,18 @@ export interface ServeOptions<TContext extends BaseContext> {
   context?: (base: BaseContext, req: Request) => Promise<TContext> | TContext;
   /** Extra routes (webhooks, login), mounted before the GraphQL endpoint. */
   routes?: (app: Express) => void;
-  /** Readiness of the backends; `/health` answers 503 while it throws. */
+  /** Readiness of the backends; `/health/ready` answers 503 while it throws. */
   ready?: () => Promise<void>;
+  /**
+   * What `/health` answers: `ready` (default, as it always did for subgraphs) or `live`
+   * (the gateway, which answers in part while a subgraph is down).
+   */
+  health?: 'ready' | 'live';
+  /** Metrics and tracing; default read from the process's environment (see observability.ts). */
+  observability?: ObservabilityConfig;
+  /** Metrics the caller registers its own series with; created here when metrics are on. */
+  metrics?: ServiceMetrics;
+  usageReporting?: UsageReportingOptions;
   plugins?: ApolloServerPlugin<TContext>[];
   /** Extra validation rules, e.g. limits on depth and cost. */
   validationRules?: ApolloServerOptions<TContext>['validationRules'];
@@ -55,6 +96,8 @@ export interface ServeOptions<TContext extends BaseContext> {
 export interface Running {
   url: string;
   port: number;
+  /** The Prometheus endpoint, when METRICS_PORT is set. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -66,6 +109,12 @@ export async function serveGraphQL<TContext extends BaseContext>(
   options: ServeOptions<TContext>,
 ): Promise<Running> {
   const { name, log } = options;
+  const observability = options.observability ?? readObservabilityConfig(process.env, name);
+  if (observability.tracing) startTracing(observability.tracing, log);
+  const metrics =
+    options.metrics ?? (observability.metrics && new ServiceMetrics(observability.metrics));
+  const reporting = options.usageReporting;
+
   const app = express();
   const httpServer = http.createServer(app);
 
@@ -82,19 +131,28 @@ export async function serveGraphQL<TContext extends BaseContext>(
     stopOnTerminationSignals: false,
     introspection: !production,
     includeStacktraceInErrorResponses: false,
+    logger: log,
+    // Apollo Server reads APOLLO_KEY itself; the plugins below decide whether anything is sent.
+    apollo: reporting && { key: reporting.key, graphRef: reporting.graphRef },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      // Field-level traces cost time on every request and only matter with
-      // Apollo Studio reporting, which is not set up here.
+      // Field-level traces cost time on every request and only feed GraphOS's field usage,
+      // which usage reporting here does not ask for (docs/observability.md).
       ...(tag ? [ApolloServerPluginInlineTraceDisabled()] : []),
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
+      ...usageReportingPlugins<TContext>(reporting),
+      ...(metrics ? [metrics.plugin<TContext>()] : []),
       ...(options.plugins ?? []),
     ],
-    formatError: (formatted, error) => maskInternal(tag, log, formatted, error),
+    formatError: (formatted, error) => maskInternal(tag, requestLog(log), formatted, error),
   });
   await server.start();
 
-  app.get('/health', async (_req, res) => {
+  // Probes get no request id, span or log line: they come every few seconds.
+  const live: RequestHandler = (_req, res) => {
+    res.json({ status: 'ok', service: name });
+  };
+  const ready: RequestHandler = async (_req, res) => {
     try {
       await options.ready?.();
       res.json({ status: 'ok', service: name });
@@ -102,20 +160,31 @@ export async function serveGraphQL<TContext extends BaseContext>(
       log.warn({ err: error }, 'not ready');
       res.status(503).json({ status: 'unavailable', service: name });
     }
-  });
+  };
+  app.get('/health/live', live);
+  app.get('/health/ready', ready);
+  app.get('/health', options.health === 'live' ? live : ready);
+
+  app.use(requestScope(log));
+  passRequestIdToBackends();
+  if (observability.tracing) app.use(traceRequests(name));
   options.routes?.(app);
   app.use(
     '/graphql',
     express.json({ limit: options.bodyLimit ?? '1mb' }),
     expressMiddleware(server, {
-      context: async ({ req }) => {
-        const base: BaseContext = { authorization: req.headers.authorization, log };
+      context: async ({ req, res }) => {
+        const base: BaseContext = {
+          authorization: req.headers.authorization,
+          log: res.locals.log as Logger,
+          requestId: res.locals.requestId as string,
+        };
         return options.context ? options.context(base, req) : (base as TContext);
       },
     }),
   );
 
-  app.use(refuseBadBodies(log));
+  app.use(refuseBadBodies(log, metrics));
 
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -124,13 +193,26 @@ export async function serveGraphQL<TContext extends BaseContext>(
   });
   const { port } = httpServer.address() as AddressInfo;
   const url = `http://${host}:${port}/graphql`;
+
+  let metricsListener: MetricsListener | undefined;
+  if (metrics && observability.metrics && !reportToClusterPrimary(metrics.registry)) {
+    try {
+      metricsListener = await serveMetrics(metrics.registry, observability.metrics, log);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+  }
   log.info({ url }, `${name} ready`);
 
   return {
     url,
     port,
+    metricsUrl: metricsListener?.url,
     stop: async () => {
       await server.stop();
+      await metricsListener?.stop();
+      await flushTraces();
       log.info(`${name} stopped`);
     },
   };
@@ -140,7 +222,7 @@ export async function serveGraphQL<TContext extends BaseContext>(
  * Bodies that never reach GraphQL (broken JSON, too large) get a GraphQL-shaped
  * JSON error instead of Express's HTML page, which would show a stack trace.
  */
-function refuseBadBodies(log: Logger): ErrorRequestHandler {
+function refuseBadBodies(log: Logger, metrics?: ServiceMetrics): ErrorRequestHandler {
   return (error, _req, res, next) => {
     if (res.headersSent) return next(error);
     const status = typeof error?.status === 'number' ? error.status : 500;
@@ -152,13 +234,35 @@ function refuseBadBodies(log: Logger): ErrorRequestHandler {
           : status < 500
             ? 'the request could not be read'
             : 'internal error';
-    if (status >= 500) log.error({ err: error }, 'request failed');
-    res.status(status).json({
-      errors: [
-        { message, extensions: { code: status < 500 ? ErrorCode.BadRequest : ErrorCode.Internal } },
-      ],
-    });
+    const code = status < 500 ? ErrorCode.BadRequest : ErrorCode.Internal;
+    if (status >= 500) requestLog(log).error({ err: error }, 'request failed');
+    metrics?.refused(code);
+    res.status(status).json({ errors: [{ message, extensions: { code } }] });
   };
+}
+
+/**
+ * Usage reports go to GraphOS only when a key and a graph ref are configured. Otherwise both
+ * reporting plugins are installed disabled, because Apollo Server would otherwise switch
+ * reporting on by itself when it finds APOLLO_KEY in the environment.
+ */
+function usageReportingPlugins<TContext extends BaseContext>(
+  reporting?: UsageReportingOptions,
+): ApolloServerPlugin<TContext>[] {
+  if (!reporting) {
+    return [
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginSchemaReportingDisabled(),
+    ];
+  }
+  return [
+    ApolloServerPluginUsageReporting<TContext>({
+      endpointUrl: reporting.endpointUrl,
+      // Subgraphs send no field-level traces (inline tracing is off): operation-level stats only.
+      fieldLevelInstrumentation: 0,
+    }),
+    ApolloServerPluginSchemaReportingDisabled(),
+  ];
 }
 
 /** Errors we did not mean for the client keep their details in the log only. */

@@ -1,7 +1,9 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { backendError, type BaseContext } from '@renku-supergraph/kit';
+import { backendError, requestIdHeader, type BaseContext } from '@renku-supergraph/kit';
 import { GraphQLError } from 'graphql';
+
+import { noRetries, retryingFetch, withRetries, type RetryPolicy } from './retry';
 
 /** The header the gitlab subgraph reads the caller's GitLab token from. */
 const gitlabTokenHeader = 'x-gitlab-token';
@@ -23,12 +25,13 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     timeoutMs: number,
     /** Whether this subgraph is given the caller's GitLab token (GITLAB_TOKEN_SUBGRAPHS). */
     private readonly receivesGitLabToken = false,
+    /** Queries only: a mutation is sent once (see retry.ts). */
+    private readonly retry: RetryPolicy = noRetries,
   ) {
     super({
       url,
-      // Node's fetch keeps connections alive; the signal bounds each call.
-      fetcher: (input, init) =>
-        fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) } as RequestInit),
+      // Node's fetch keeps connections alive; the timeout bounds each call, retries included.
+      fetcher: retryingFetch(timeoutMs, retry) as RemoteGraphQLDataSource['fetcher'],
     });
   }
 
@@ -37,6 +40,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     context,
   }: GraphQLDataSourceProcessOptions<GatewayContext>) {
     if (context.authorization) request.http?.headers.set('authorization', context.authorization);
+    if (context.requestId) request.http?.headers.set(requestIdHeader, context.requestId);
     // The GitLab token goes only where it is needed: by default the gitlab subgraph alone.
     if (this.receivesGitLabToken && context.gitlabToken) {
       const token = await context.gitlabToken();
@@ -48,13 +52,21 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     options: GraphQLDataSourceProcessOptions<GatewayContext>,
   ): Promise<GatewayGraphQLResponse> {
     try {
-      return await super.process(options);
+      return await withRetries(
+        options.request.query,
+        this.retry,
+        () => super.process(options),
+        (attempt, reason) =>
+          options.context.log?.warn({ subgraph: this.subgraph, attempt, reason }, 'retrying query'),
+      );
     } catch (error) {
-      // A GraphQLError already carries a code (a 401 or 403 of the subgraph);
-      // anything else is a connection failure whose text names internal hosts.
-      if (error instanceof GraphQLError && error.extensions.code !== 'INTERNAL_SERVER_ERROR') {
-        throw new GraphQLError(error.message, {
-          extensions: { ...error.extensions, subgraph: this.subgraph },
+      // A subgraph's 401 or 403 arrives with its code; its `response` extension
+      // (internal URL, raw body) stays here. Any other status, like a failure
+      // to connect, means the subgraph is not answering.
+      const code = error instanceof GraphQLError ? error.extensions.code : undefined;
+      if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
+        throw new GraphQLError((error as GraphQLError).message, {
+          extensions: { code, subgraph: this.subgraph },
         });
       }
       options.context.log?.warn({ err: error, subgraph: this.subgraph }, 'subgraph call failed');

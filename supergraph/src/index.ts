@@ -3,6 +3,7 @@ import {
   createTokenVerifier,
   ErrorCode,
   serveGraphQL,
+  ServiceMetrics,
   type Logger,
   type Running,
 } from '@renku-supergraph/kit';
@@ -12,9 +13,14 @@ import fs from 'node:fs';
 import { BrowserSignIn } from './browser-sign-in';
 import type { GatewayConfig } from './config';
 import { SubgraphDataSource, type GatewayContext } from './data-source';
-import { fetchGitLabToken } from './gitlab-token';
+import { fetchGitLabToken, GitLabTokens } from './gitlab-token';
+import { guardGraphQL } from './guard';
 import { limitRules } from './limits';
+import { SubgraphFetchMetrics } from './metrics';
+import { RateLimits } from './rate-limit';
+import { subgraphsReady } from './readiness';
 import { MemorySessionStore, RedisSessionStore, type SessionStore } from './session-store';
+import { loadTrustedDocuments } from './trusted-documents';
 
 export type { GatewayConfig } from './config';
 export { readGatewayConfig } from './config';
@@ -22,17 +28,26 @@ export { readGatewayConfig } from './config';
 /** Starts the gateway over the composed supergraph. */
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<Running> {
   const supergraphSdl = fs.readFileSync(config.supergraphFile, 'utf8');
+  // Unless this is set, @apollo/gateway sends its own metrics to Apollo and probes cloud
+  // metadata addresses to describe the host. Nothing leaves unless the operator asks for it.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
+  const metrics = config.observability.metrics && new ServiceMetrics(config.observability.metrics);
+  const fetchMetrics = metrics && new SubgraphFetchMetrics(metrics);
+  const subgraphTargets = new Map<string, string>();
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => {
       const target = config.subgraphUrls[name] ?? url;
       if (!target) throw new Error(`subgraph ${name} has no URL`);
-      return new SubgraphDataSource(
+      subgraphTargets.set(name, target);
+      const source = new SubgraphDataSource(
         name,
         target,
-        config.subgraphTimeoutMs,
+        config.subgraphTimeouts[name] ?? config.subgraphTimeoutMs,
         config.gitlabTokenSubgraphs.includes(name),
+        config.subgraphRetry,
       );
+      return fetchMetrics ? fetchMetrics.observe(name, source) : source;
     },
     logger: log,
   });
@@ -49,8 +64,16 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     });
   };
 
-  const { store, browser } = await startBrowserSignIn(config, log);
+  const documents = config.trustedDocuments && loadTrustedDocuments(config.trustedDocuments.file);
+  const limits = await RateLimits.create(config.rateLimits, log, config.workers);
+  const { store, browser } = await startBrowserSignIn(config, log).catch(async (error) => {
+    await limits.close();
+    throw error;
+  });
   const userinfoUrl = `${config.auth.internalIssuer}/protocol/openid-connect/userinfo`;
+  const gitlabTokens = new GitLabTokens((authorization) =>
+    fetchGitLabToken(userinfoUrl, authorization),
+  );
 
   let running: Running;
   try {
@@ -58,7 +81,10 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       name: 'gateway',
       role: 'gateway',
       gateway,
-      routes: (app) => browser?.routes(app),
+      routes: (app) => {
+        guardGraphQL(app, config, limits, documents);
+        browser?.routes(app);
+      },
       context: async (base, req) => {
         let { authorization } = base;
         // A browser's session stands in for the header; an explicit header wins.
@@ -67,15 +93,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
           if (token) authorization = `Bearer ${token}`;
         }
         const caller = await verify(authorization).catch(refuse);
+        await limits.checkUser(caller?.id);
 
-        let gitlabToken: Promise<string | undefined> | undefined;
         return {
           ...base,
           authorization,
           gitlabToken: () =>
-            caller && authorization
-              ? (gitlabToken ??= fetchGitLabToken(userinfoUrl, authorization))
-              : Promise.resolve(undefined),
+            caller && authorization ? gitlabTokens.get(authorization) : Promise.resolve(undefined),
         };
       },
       log,
@@ -84,9 +108,16 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       production: config.production,
       validationRules: limitRules(config.limits),
       bodyLimit: config.bodyLimit,
+      // A down subgraph costs some fields, not the whole gateway: /health stays liveness.
+      health: 'live',
+      ready: () => subgraphsReady(subgraphTargets),
+      observability: config.observability,
+      metrics,
+      usageReporting: config.usageReporting,
     });
   } catch (error) {
     await store.close();
+    await limits.close();
     throw error;
   }
 
@@ -95,6 +126,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     stop: async () => {
       await running.stop();
       await store.close();
+      await limits.close();
     },
   };
 }

@@ -7,11 +7,23 @@ import path from 'node:path';
  * Requests that must be refused before any subgraph is asked: the gateway
  * runs for real, its subgraphs point at a closed port, and every entry of
  * corpus.json must come back as a 4xx with a GraphQL-shaped JSON error.
+ * Entries marked `guarded` go to a second gateway with the optional guards
+ * on: trusted documents (free-form still allowed) and a CORS allow-list.
  */
 interface Entry {
   name: string;
+  /** Default POST with `content-type: application/json`. */
+  method?: string;
+  headers?: Record<string, string>;
+  guarded?: boolean;
   body?: string;
-  generate?: { nest?: number; aliases?: number; padding?: number; directives?: number };
+  generate?: {
+    nest?: number;
+    aliases?: number;
+    padding?: number;
+    directives?: number;
+    batch?: number;
+  };
   status: number;
   code?: string;
   /** A pattern the first error message must match. */
@@ -21,7 +33,7 @@ interface Entry {
 const corpus = JSON.parse(fs.readFileSync(path.join(__dirname, 'corpus.json'), 'utf8')) as Entry[];
 
 function bodyOf(entry: Entry): string {
-  const { nest, aliases, padding, directives } = entry.generate ?? {};
+  const { nest, aliases, padding, directives, batch } = entry.generate ?? {};
   if (nest) {
     const query = `{ project(path: "a/b") { ${'sessions { project { '.repeat(nest)}name${' } }'.repeat(nest)} } }`;
     return JSON.stringify({ query });
@@ -34,32 +46,44 @@ function bodyOf(entry: Entry): string {
   if (directives) {
     return JSON.stringify({ query: `{ __typename ${'@skip(if: false) '.repeat(directives)}}` });
   }
+  if (batch)
+    return JSON.stringify(Array.from({ length: batch }, () => ({ query: '{ __typename }' })));
   return entry.body ?? '';
 }
 
 describe('hostile input at the gateway', () => {
   let gateway: Running;
+  let guarded: Running;
 
   beforeAll(async () => {
     const subgraphs = ['identity', 'projects', 'lineage', 'sessions', 'gitlab'];
     const env = Object.fromEntries(
       subgraphs.map((name) => [`SUBGRAPH_${name.toUpperCase()}_URL`, 'http://127.0.0.1:9/graphql']),
     );
-    gateway = await startGateway(
-      readGatewayConfig({ ...env, PORT: '0' }),
-      createLogger('gateway', 'silent'),
-    );
+    const guards = {
+      TRUSTED_DOCUMENTS: path.join(__dirname, 'trusted-documents.json'),
+      TRUSTED_DOCUMENTS_ALLOW_FREE_FORM: 'true',
+      CORS_ALLOWED_ORIGINS: 'https://app.renku.test',
+    };
+    [gateway, guarded] = await Promise.all([
+      startGateway(readGatewayConfig({ ...env, PORT: '0' }), createLogger('gateway', 'silent')),
+      startGateway(
+        readGatewayConfig({ ...env, ...guards, PORT: '0' }),
+        createLogger('gateway', 'silent'),
+      ),
+    ]);
   });
 
-  afterAll(() => gateway?.stop());
+  afterAll(() => Promise.all([gateway?.stop(), guarded?.stop()]));
 
   it.each(corpus.map((entry) => [entry.name, entry] as const))(
     'refuses %s with a clear error',
     async (_name, entry) => {
-      const response = await fetch(gateway.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: bodyOf(entry),
+      const method = entry.method ?? 'POST';
+      const response = await fetch((entry.guarded ? guarded : gateway).url, {
+        method,
+        headers: entry.headers ?? { 'content-type': 'application/json' },
+        body: method === 'POST' ? bodyOf(entry) : undefined,
       });
       expect(response.status).toBe(entry.status);
       const answer = (await response.json()) as {

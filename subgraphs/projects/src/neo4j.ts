@@ -1,4 +1,10 @@
-import { ErrorCode, apiError, backendError, type Logger } from '@renku-supergraph/kit';
+import {
+  ErrorCode,
+  apiError,
+  backendError,
+  traceUnitOfWork,
+  type Logger,
+} from '@renku-supergraph/kit';
 import type { GraphQLError } from 'graphql';
 import neo4j, { Neo4jError, type Driver, type ManagedTransaction } from 'neo4j-driver';
 
@@ -35,7 +41,7 @@ export class GraphReader {
       defaultAccessMode: neo4j.session.READ,
     });
     try {
-      return await session.executeRead(work);
+      return await traceUnitOfWork(what, this.database, 'read', () => session.executeRead(work));
     } catch (error) {
       throw translateNeo4jError(error, what, this.log);
     } finally {
@@ -49,7 +55,7 @@ export class GraphReader {
       defaultAccessMode: neo4j.session.WRITE,
     });
     try {
-      return await session.executeWrite(work);
+      return await traceUnitOfWork(what, this.database, 'write', () => session.executeWrite(work));
     } catch (error) {
       throw translateNeo4jError(error, what, this.log);
     } finally {

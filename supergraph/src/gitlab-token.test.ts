@@ -1,0 +1,61 @@
+import { GitLabTokens } from './gitlab-token';
+
+describe('GitLab tokens remembered per caller', () => {
+  it('asks once for many requests of the same caller, including concurrent ones', async () => {
+    const asked: string[] = [];
+    const tokens = new GitLabTokens(async (authorization) => {
+      asked.push(authorization);
+      return `gitlab-of-${authorization}`;
+    });
+
+    const answers = await Promise.all([tokens.get('Bearer a'), tokens.get('Bearer a')]);
+    await tokens.get('Bearer a');
+
+    expect(answers).toEqual(['gitlab-of-Bearer a', 'gitlab-of-Bearer a']);
+    expect(asked).toEqual(['Bearer a']);
+  });
+
+  it('never answers one caller with the token of another', async () => {
+    const tokens = new GitLabTokens(async (authorization) => `gitlab-of-${authorization}`);
+
+    expect(await tokens.get('Bearer a')).toBe('gitlab-of-Bearer a');
+    expect(await tokens.get('Bearer b')).toBe('gitlab-of-Bearer b');
+  });
+
+  it('asks again once the entry is older than its time to live', async () => {
+    let calls = 0;
+    const tokens = new GitLabTokens(async () => `token-${++calls}`, 1000);
+
+    expect(await tokens.get('Bearer a', 0)).toBe('token-1');
+    expect(await tokens.get('Bearer a', 999)).toBe('token-1');
+    expect(await tokens.get('Bearer a', 1000)).toBe('token-2');
+  });
+
+  it('does not remember a failed lookup', async () => {
+    let calls = 0;
+    const tokens = new GitLabTokens(async () => {
+      calls += 1;
+      if (calls === 1) throw new Error('keycloak down');
+      return 'token';
+    });
+
+    await expect(tokens.get('Bearer a')).rejects.toThrow('keycloak down');
+    expect(await tokens.get('Bearer a')).toBe('token');
+  });
+
+  it('forgets the oldest caller when full', async () => {
+    const asked: string[] = [];
+    const tokens = new GitLabTokens(
+      async (authorization) => {
+        asked.push(authorization);
+        return authorization;
+      },
+      60_000,
+      2,
+    );
+
+    for (const caller of ['a', 'b', 'c', 'a']) await tokens.get(caller);
+
+    expect(asked).toEqual(['a', 'b', 'c', 'a']);
+  });
+});
