@@ -12,6 +12,7 @@ import { startLineageSubgraph } from '../../subgraphs/lineage/src/index';
 import { expandDocument } from '../../subgraphs/lineage/src/ingest/expand';
 import { ingestDocument } from '../../subgraphs/lineage/src/ingest/ingest';
 import { findLineage, type Lineage } from '../../subgraphs/lineage/src/lineage';
+import { setMembers } from '../../subgraphs/lineage/src/members';
 import { hashSecret } from '../../subgraphs/lineage/src/webhooks/secrets';
 import { sha, zeroXDocument } from './documents';
 
@@ -619,6 +620,143 @@ describe('lineage on graphs of other shapes', () => {
   });
 });
 
+describe('lineage across projects', () => {
+  const flights = readFileSync(path.join(__dirname, 'fixtures/renku-2x-flights.jsonld'), 'utf8');
+  const stamp = Date.now();
+  const bea = { kind: 'user', username: `bea-${stamp}` } as const;
+  const carl = { kind: 'user', username: `carl-${stamp}` } as const;
+  const head = 'https://renkulab.io/activities/a1';
+  const tail = 'https://renkulab.io/activities/a2';
+  const models = 'data/collection/models.csv';
+  const colors = 'data/collection/colors.csv';
+  // A chain: `first` holds the dataset, `middle` (private, bea's) imported it, `last` imported
+  // it from `middle`. Each runs the same two steps on it.
+  const [first, middle, last] = [newProject(), newProject(), newProject()];
+  const datasetId = (name: string) => `https://renkulab.io/datasets/${name}-${stamp}`;
+  const flightsWith = (name: string, from?: string) => {
+    const text = flights
+      .replaceAll('https://renkulab.io/datasets/d1', datasetId(name))
+      .replace('"schema:identifier": "d1"', `"schema:identifier": "${name}-${stamp}"`);
+    return JSON.parse(
+      from
+        ? text.replace(
+            '"schema:url": { "@id": "https://zenodo.org/record/0000000" }',
+            `"schema:url": { "@id": "${from}" }`,
+          )
+        : text,
+    );
+  };
+
+  beforeAll(async () => {
+    await ingestDocument(driver, { projectPath: first, visibility: 'public' }, flightsWith('a'));
+    await ingestDocument(
+      driver,
+      { projectPath: middle, visibility: 'private' },
+      flightsWith('b', datasetId('a')),
+    );
+    await setMembers(driver, middle, [{ username: bea.username, role: 'reader' }]);
+    await ingestDocument(
+      driver,
+      { projectPath: last, visibility: 'public' },
+      flightsWith('c', datasetId('b')),
+    );
+  });
+
+  const upstreamOfLast = [head, 'intermediate', models, colors];
+
+  it('follows a file upstream through the projects its dataset came from, two projects away', async () => {
+    const lineage = await findLineage(driver, bea, {
+      projectPath: last,
+      filePath: 'intermediate',
+      direction: 'UPSTREAM',
+    });
+
+    expect(ids(lineage)).toEqual(
+      [
+        ...upstreamOfLast,
+        `${middle}:${models}`,
+        `${middle}:${colors}`,
+        `${first}:${models}`,
+        `${first}:${colors}`,
+      ].sort(),
+    );
+    expect(edges(lineage)).toEqual(
+      expect.arrayContaining([
+        `${first}:${models} -> ${middle}:${models}`,
+        `${middle}:${models} -> ${models}`,
+        `${models} -> ${head}`,
+      ]),
+    );
+  });
+
+  it('does not enter a private project the caller cannot read, nor what lies beyond it', async () => {
+    for (const viewer of [anonymous, carl]) {
+      const lineage = await findLineage(driver, viewer, {
+        projectPath: last,
+        filePath: 'intermediate',
+        direction: 'UPSTREAM',
+      });
+      expect(ids(lineage)).toEqual([...upstreamOfLast].sort());
+    }
+  });
+
+  it('follows a file downstream into the projects that took it, and their runs', async () => {
+    const lineage = await findLineage(driver, bea, {
+      projectPath: first,
+      filePath: models,
+      direction: 'DOWNSTREAM',
+    });
+
+    const expected = [head, tail, 'results/output.csv', `${middle}:${models}`];
+    for (const project of [middle, last]) {
+      expected.push(...[models, head, tail, 'results/output.csv'].map((id) => `${project}:${id}`));
+    }
+    expect(ids(lineage)).toEqual(expect.arrayContaining(expected));
+    expect(edges(lineage)).toEqual(
+      expect.arrayContaining([
+        `${models} -> ${middle}:${models}`,
+        `${middle}:${models} -> ${last}:${models}`,
+        `${last}:${models} -> ${last}:${head}`,
+      ]),
+    );
+
+    const hidden = await findLineage(driver, anonymous, {
+      projectPath: first,
+      filePath: models,
+      direction: 'DOWNSTREAM',
+    });
+    expect(ids(hidden).filter((id) => id.startsWith(middle) || id.startsWith(last))).toEqual([]);
+  });
+
+  it('counts going into another project as a step of depth', async () => {
+    const upTo = async (depth: number) =>
+      ids(
+        await findLineage(driver, bea, {
+          projectPath: last,
+          filePath: 'intermediate',
+          direction: 'UPSTREAM',
+          depth,
+        }),
+      );
+
+    expect(await upTo(1)).toEqual([...upstreamOfLast].sort());
+    expect(await upTo(2)).toEqual(
+      [...upstreamOfLast, `${middle}:${models}`, `${middle}:${colors}`].sort(),
+    );
+    expect(await upTo(3)).toContain(`${first}:${models}`);
+  });
+
+  it('stays in the project when asked to', async () => {
+    const lineage = await findLineage(driver, bea, {
+      projectPath: last,
+      filePath: 'intermediate',
+      direction: 'UPSTREAM',
+      acrossProjects: false,
+    });
+    expect(ids(lineage)).toEqual([...upstreamOfLast].sort());
+  });
+});
+
 describe('the lineage subgraph over HTTP', () => {
   let running: Running;
 
@@ -903,6 +1041,85 @@ describe('the lineage subgraph over HTTP', () => {
     ]);
     expect(origins.get('intermediate')).toEqual([]);
     expect(origins.get('https://renkulab.io/activities/a1')).toEqual([]);
+  });
+
+  it('names the project and commit that produced each node, to start a session there', async () => {
+    const { text } = await post(
+      `{ lineage(projectPath: "${zhbikes}", filePath: "data/preprocessed/zhbikes.parquet") {
+          nodes { id projectPath project { path } commit run { commit outputs { path commit } } } } }`,
+    );
+    const body = JSON.parse(text);
+    expect(body.errors).toBeUndefined();
+    const byId = new Map(body.data.lineage.nodes.map((node: { id: string }) => [node.id, node]));
+    const cleanCommit = '07b64b6cd153cf7988e2f9cca41c58e296f57b75';
+    expect(byId.get(cleanRun)).toEqual({
+      id: cleanRun,
+      projectPath: zhbikes,
+      project: { path: zhbikes },
+      commit: cleanCommit,
+      run: {
+        commit: cleanCommit,
+        outputs: [{ path: 'data/preprocessed/zhbikes.parquet', commit: cleanCommit }],
+      },
+    });
+    // The file's version is the one its producer wrote; a plain input's the one a run used.
+    expect(byId.get('data/preprocessed/zhbikes.parquet')).toMatchObject({ commit: cleanCommit });
+    expect(byId.get('data/zhbikes')).toMatchObject({
+      commit: 'dda09be8bc7e60201298ad576aa72c5f9ff16bc8',
+      run: null,
+    });
+    expect(byId.get(plotRun)).toMatchObject({ commit: plotRun.slice(1, 41) });
+  });
+
+  it('answers the lineage of several projects of one request in the order asked', async () => {
+    const other = newProject();
+    const otherRun = `/${sha('other plot')}#`;
+    await ingestDocument(
+      driver,
+      { projectPath: other, visibility: 'public' },
+      zeroXDocument(
+        [
+          {
+            commit: sha('other plot'),
+            command: 'python other.py',
+            used: ['numbers.csv'],
+            generated: ['figs/grid_plot.png'],
+            at: '2020-01-01T10:00:00',
+          },
+        ],
+        [{ commit: sha('numbers'), path: 'numbers.csv' }],
+      ),
+    );
+    const hidden = newProject();
+    await ingestDocument(driver, { projectPath: hidden, visibility: 'private' }, tutorial);
+
+    const { text } = await post(
+      `query ($representations: [_Any!]!) {
+        _entities(representations: $representations) {
+          ... on Project { path lineage(filePath: "figs/grid_plot.png", direction: UPSTREAM, depth: 1) { nodes { id } } }
+        }
+      }`,
+      {
+        representations: [other, zhbikes, hidden, other].map((projectPath) => ({
+          __typename: 'Project',
+          path: projectPath,
+        })),
+      },
+    );
+    const body = JSON.parse(text);
+    const runsOf = (entity: { lineage: Lineage }) =>
+      entity.lineage.nodes.map((node) => node.id).filter((id) => id.endsWith('#'));
+    expect(runsOf(body.data._entities[0])).toEqual([otherRun]);
+    expect(runsOf(body.data._entities[1])).toEqual([plotRun]);
+    // A project the caller may not see behaves as before: its field fails, NOT_FOUND.
+    expect(body.data._entities[2]).toBeNull();
+    expect(body.errors).toEqual([
+      expect.objectContaining({
+        path: ['_entities', 2, 'lineage'],
+        extensions: expect.objectContaining({ code: 'NOT_FOUND' }),
+      }),
+    ]);
+    expect(runsOf(body.data._entities[3])).toEqual([otherRun]);
   });
 
   it('reports itself healthy while Neo4j answers', async () => {

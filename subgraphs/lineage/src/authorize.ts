@@ -13,8 +13,10 @@ export function viewerOf(context: Authenticated): Viewer {
  * Cypher for the facts `canRead` needs, with `project` bound: its visibility
  * and whether the viewer is a member (`$viewer` is the username, or null).
  */
-export const accessFields = `project.visibility AS visibility,
-  EXISTS { MATCH (:Member {username: $viewer})-[:MEMBER_OF]->(project) } AS member`;
+/** Cypher: whether the viewer (`$viewer`) is a member of `project`. */
+export const memberTest = 'EXISTS { MATCH (:Member {username: $viewer})-[:MEMBER_OF]->(project) }';
+
+export const accessFields = `project.visibility AS visibility, ${memberTest} AS member`;
 
 export function viewerParam(viewer: Viewer): { viewer: string | null } {
   return { viewer: viewer.kind === 'user' ? viewer.username : null };

@@ -1,7 +1,7 @@
 import type { Driver } from 'neo4j-driver';
 
 import type { Viewer } from './authorize';
-import { findLineage, type LineageNodeType } from './lineage';
+import { findLineage, type Lineage, type LineageNodeType } from './lineage';
 
 export interface ImpactedFile {
   projectPath: string;
@@ -23,7 +23,19 @@ export async function findImpact(
   viewer: Viewer,
   query: { projectPath: string; filePath: string },
 ): Promise<ImpactedFile[]> {
-  const lineage = await findLineage(driver, viewer, { ...query, direction: 'DOWNSTREAM' });
+  return impactOf(await findLineage(driver, viewer, impactQuery(query)), query);
+}
+
+/** The lineage an impact is read from: downstream, in the project only. */
+export function impactQuery(query: { projectPath: string; filePath: string }) {
+  return { ...query, direction: 'DOWNSTREAM', acrossProjects: false } as const;
+}
+
+/** The impact of a file, read from its downstream lineage (`impactQuery`). */
+export function impactOf(
+  lineage: Lineage,
+  query: { projectPath: string; filePath: string },
+): ImpactedFile[] {
   const start = lineage.nodes.find((node) => node.type !== 'ProcessRun' && isStart(node.id));
   const types = new Map(lineage.nodes.map((node) => [node.id, node.type]));
 

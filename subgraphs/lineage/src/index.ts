@@ -16,7 +16,13 @@ import path from 'node:path';
 import { defaultWebhookConfig, type LineageConfig } from './config';
 import { applyGraphSchema } from './graph-schema';
 import { createDriver } from './neo4j';
-import { createOriginLoader, createRunLoader, type LineageContext, resolvers } from './resolvers';
+import {
+  createLineageLoader,
+  createOriginLoader,
+  createRunLoader,
+  type LineageContext,
+  resolvers,
+} from './resolvers';
 import { renkuExporter } from './webhooks/renku-export';
 import { webhookRoutes } from './webhooks/routes';
 import { IngestWorker } from './webhooks/worker';
@@ -70,6 +76,7 @@ export async function startLineageSubgraph(config: LineageConfig, log: Logger): 
           driver,
           runs: createRunLoader(driver),
           origins: createOriginLoader({ ...auth, driver }),
+          lineages: createLineageLoader({ ...auth, driver }),
         };
       },
       routes: webhookRoutes({

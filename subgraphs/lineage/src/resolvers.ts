@@ -5,39 +5,42 @@ import type { Driver } from 'neo4j-driver';
 
 import { viewerOf } from './authorize';
 import { toDot, toProvJsonLd } from './export-formats';
-import { findImpact, type ImpactedFile } from './impact';
-import { findLineage, type Lineage, type LineageDirection, type LineageNode } from './lineage';
+import { type ImpactedFile, impactOf, impactQuery } from './impact';
+import {
+  type LineageDirection,
+  type LineageQuery,
+  type TracedLineage,
+  type TracedNode,
+  traceLineages,
+} from './lineage';
 import { roleOf } from './members';
 import { withSession } from './neo4j';
 import { requireReadableProject } from './project-access';
 import { findOrigins, type FileOrigin } from './origins';
-import { findRun, type ProcessRun, readRuns } from './runs';
+import { findRun, type ProcessRun, readRunsOf } from './runs';
 import { readLineageStatus } from './webhooks/events';
 import { activateLineage } from './webhooks/secrets';
 import { findWorkflowGraph } from './workflow-graph';
 
 export interface LineageContext extends BaseContext, Authenticated {
   driver: Driver;
-  /** Runs by `[projectPath, id]`, one query per project and request. */
+  /** Runs by `[projectPath, id]`, one query per request. */
   runs: DataLoader<RunKey, ProcessRun | null, string>;
-  /** Origins of files in other projects, by `[projectPath, path]`, batched per project. */
+  /** Origins of files in other projects, by `[projectPath, path]`, one query per request. */
   origins: DataLoader<FileKey, FileOrigin[], string>;
+  /** Lineage answers, every question of a request walked together (one query per step). */
+  lineages: DataLoader<LineageQuery, TracedLineage, string>;
 }
 
 type FileKey = { projectPath: string; path: string };
 
 type RunKey = { projectPath: string; id: string };
 
-/** A lineage answer knows its project, so that its runs and exports can be resolved. */
-type ProjectLineage = Lineage & {
-  projectPath: string;
-  nodes: (LineageNode & { projectPath: string })[];
-};
-
 interface LineageArgs {
   filePath: string;
   direction: LineageDirection;
   depth?: number | null;
+  acrossProjects?: boolean | null;
 }
 
 interface PageArgs {
@@ -45,55 +48,47 @@ interface PageArgs {
   after?: string | null;
 }
 
-/** Loads runs batched per project. Readability was checked when the answer holding them was. */
+/** Loads runs, all of a request in one query. Readability was checked with the answer holding them. */
 export function createRunLoader(driver: Driver): LineageContext['runs'] {
   return new DataLoader(
-    async (keys) => {
-      const byProject = new Map<string, string[]>();
-      for (const key of keys) {
-        byProject.set(key.projectPath, [...(byProject.get(key.projectPath) ?? []), key.id]);
-      }
-      const found = new Map<string, ProcessRun | null>();
-      await withSession(driver, (session) =>
-        session.executeRead(async (tx) => {
-          for (const [projectPath, ids] of byProject) {
-            const runs = await readRuns(tx, projectPath, ids);
-            ids.forEach((id, index) => found.set(JSON.stringify([projectPath, id]), runs[index]));
-          }
-        }),
-      );
-      return keys.map((key) => found.get(JSON.stringify([key.projectPath, key.id])) ?? null);
-    },
+    (keys) => withSession(driver, (session) => session.executeRead((tx) => readRunsOf(tx, keys))),
     { cacheKeyFn: (key) => JSON.stringify([key.projectPath, key.id]) },
   );
 }
 
 export function createOriginLoader(context: Authenticated & { driver: Driver }) {
   return new DataLoader<FileKey, FileOrigin[], string>(
-    async (keys) => {
-      const byProject = new Map<string, string[]>();
-      for (const key of keys) {
-        byProject.set(key.projectPath, [...(byProject.get(key.projectPath) ?? []), key.path]);
-      }
-      const found = new Map<string, FileOrigin[]>();
-      for (const [projectPath, paths] of byProject) {
-        const origins = await findOrigins(context.driver, viewerOf(context), projectPath, paths);
-        for (const [path, list] of origins) found.set(JSON.stringify([projectPath, path]), list);
-      }
-      return keys.map((key) => found.get(JSON.stringify([key.projectPath, key.path])) ?? []);
-    },
+    (keys) => findOrigins(context.driver, viewerOf(context), keys),
     { cacheKeyFn: (key) => JSON.stringify([key.projectPath, key.path]) },
   );
 }
 
-async function lineageOf(context: LineageContext, args: LineageArgs & { projectPath: string }) {
-  const lineage = await findLineage(context.driver, viewerOf(context), args);
-  const projectPath = args.projectPath;
-  return {
-    ...lineage,
-    projectPath,
-    nodes: lineage.nodes.map((node) => ({ ...node, projectPath })),
-  } satisfies ProjectLineage;
+/**
+ * The gateway resolves `Project.lineage` for every project of a list at once (one
+ * representation each): batched, the walks share their queries.
+ */
+export function createLineageLoader(context: Authenticated & { driver: Driver }) {
+  return new DataLoader<LineageQuery, TracedLineage, string>(
+    (queries) => traceLineages(context.driver, viewerOf(context), queries),
+    {
+      cacheKeyFn: (query) =>
+        JSON.stringify([
+          query.projectPath,
+          query.filePath,
+          query.direction,
+          query.depth ?? null,
+          query.acrossProjects ?? true,
+        ]),
+    },
+  );
+}
+
+function lineageOf(context: LineageContext, args: LineageArgs & { projectPath: string }) {
+  return context.lineages.load(args);
+}
+
+async function impactIn(context: LineageContext, query: { projectPath: string; filePath: string }) {
+  return impactOf(await context.lineages.load(impactQuery(query)), query);
 }
 
 async function statusOf(context: LineageContext, projectPath: string) {
@@ -112,7 +107,7 @@ export const resolvers: GraphQLResolverMap<LineageContext> = {
     run: (_root, args: { projectPath: string; id: string }, context) =>
       findRun(context.driver, viewerOf(context), args.projectPath, args.id),
     impact: (_root, args: { projectPath: string; filePath: string }, context) =>
-      findImpact(context.driver, viewerOf(context), args),
+      impactIn(context, args),
     workflowGraph: (_root, args: PageArgs & { projectPath: string }, context) =>
       findWorkflowGraph(context.driver, viewerOf(context), args),
     lineageStatus: (_root, args: { projectPath: string }, context) =>
@@ -140,25 +135,26 @@ export const resolvers: GraphQLResolverMap<LineageContext> = {
     lineage: (project: { path: string }, args: LineageArgs, context) =>
       lineageOf(context, { ...args, projectPath: project.path }),
     impact: (project: { path: string }, args: { filePath: string }, context) =>
-      findImpact(context.driver, viewerOf(context), { ...args, projectPath: project.path }),
+      impactIn(context, { ...args, projectPath: project.path }),
     workflowGraph: (project: { path: string }, args: PageArgs, context) =>
       findWorkflowGraph(context.driver, viewerOf(context), { ...args, projectPath: project.path }),
     lineageStatus: (project: { path: string }, _args: unknown, context) =>
       statusOf(context, project.path),
   },
   Lineage: {
-    dot: (lineage: ProjectLineage) => toDot(lineage),
-    provJsonLd: (lineage: ProjectLineage) => toProvJsonLd(lineage, lineage.projectPath),
+    dot: (lineage: TracedLineage) => toDot(lineage),
+    provJsonLd: (lineage: TracedLineage) => toProvJsonLd(lineage, lineage.projectPath),
   },
   LineageNode: {
-    run: (node: LineageNode & { projectPath: string }, _args: unknown, context) =>
+    project: (node: TracedNode) => ({ path: node.projectPath }),
+    run: (node: TracedNode, _args: unknown, context) =>
       node.type === 'ProcessRun'
-        ? context.runs.load({ projectPath: node.projectPath, id: node.id })
+        ? context.runs.load({ projectPath: node.projectPath, id: node.localId })
         : null,
-    origins: (node: LineageNode & { projectPath: string }, _args: unknown, context) =>
+    origins: (node: TracedNode, _args: unknown, context) =>
       node.type === 'ProcessRun'
         ? []
-        : context.origins.load({ projectPath: node.projectPath, path: node.id }),
+        : context.origins.load({ projectPath: node.projectPath, path: node.localId }),
   },
   FileOrigin: {
     project: (origin: FileOrigin) => ({ path: origin.projectPath }),

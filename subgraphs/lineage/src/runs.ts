@@ -11,6 +11,7 @@ export interface RunFile {
   path: string;
   type: 'File' | 'Directory';
   checksum: string | null;
+  commit: string | null;
   role: string | null;
 }
 
@@ -29,6 +30,7 @@ export interface ProcessRun {
   projectPath: string;
   id: string;
   command: string;
+  commit: string | null;
   startedAt: string | null;
   endedAt: string | null;
   plan: { id: string; name: string | null; command: string | null } | null;
@@ -54,17 +56,28 @@ export async function readRuns(
   projectPath: string,
   ids: readonly string[],
 ): Promise<(ProcessRun | null)[]> {
+  return readRunsOf(
+    tx,
+    ids.map((id) => ({ projectPath, id })),
+  );
+}
+
+/** `readRuns` for runs of any projects, still in one query. */
+export async function readRunsOf(
+  tx: ManagedTransaction,
+  keys: readonly { projectPath: string; id: string }[],
+): Promise<(ProcessRun | null)[]> {
   const result = await tx.run(
-    `UNWIND $ids AS id
-     OPTIONAL MATCH (run:Run {projectPath: $project, id: id})
+    `UNWIND $keys AS key
+     OPTIONAL MATCH (run:Run {projectPath: key.projectPath, id: key.id})
      OPTIONAL MATCH (run)-[:FOLLOWED]->(plan:Plan)
      CALL (run) {
        OPTIONAL MATCH (run)-[used:USED]->(file:File)
-       RETURN collect(DISTINCT file {.path, .checksum, .isFolder, role: used.role}) AS inputs
+       RETURN collect(DISTINCT file {.path, .checksum, .commit, .isFolder, role: used.role}) AS inputs
      }
      CALL (run) {
        OPTIONAL MATCH (run)-[made:GENERATED]->(file:File)
-       RETURN collect(DISTINCT file {.path, .checksum, .isFolder, role: made.role}) AS outputs
+       RETURN collect(DISTINCT file {.path, .checksum, .commit, .isFolder, role: made.role}) AS outputs
      }
      CALL (run) {
        OPTIONAL MATCH (run)-[:ASSOCIATED_WITH]->(person:Person)
@@ -76,16 +89,18 @@ export async function readRuns(
        RETURN collect(arg {.name, .position, .prefix, .defaultValue, .mappedTo,
                            labels: labels(arg), value: given.value}) AS arguments
      }
-     RETURN id, run {.id, .commandLine, .startedAt, .endedAt} AS run,
+     RETURN key, run {.id, .commandLine, .commit, .startedAt, .endedAt} AS run,
             plan {.id, .name, .command} AS plan, inputs, outputs, agents, arguments`,
-    { project: projectPath, ids: [...ids] },
+    { keys: keys.map(({ projectPath, id }) => ({ projectPath, id })) },
   );
-  const byId = new Map(
-    result.records.map((record) => [record.get('id') as string, record.toObject()]),
+  const keyOf = (key: { projectPath: string; id: string }) =>
+    JSON.stringify([key.projectPath, key.id]);
+  const byKey = new Map(
+    result.records.map((record) => [keyOf(record.get('key')), record.toObject()]),
   );
-  return ids.map((id) => {
-    const row = byId.get(id);
-    return row?.run ? toProcessRun(projectPath, row) : null;
+  return keys.map((key) => {
+    const row = byKey.get(keyOf(key));
+    return row?.run ? toProcessRun(key.projectPath, row) : null;
   });
 }
 
@@ -114,6 +129,7 @@ function toProcessRun(projectPath: string, row: Row): ProcessRun {
     path: entry.path as string,
     type: entry.isFolder ? 'Directory' : 'File',
     checksum: (entry.checksum as string | null) ?? null,
+    commit: (entry.commit as string | null) ?? null,
     role: (entry.role as string | null) ?? null,
   });
   const byPath = (a: RunFile, b: RunFile) => a.path.localeCompare(b.path);
@@ -135,6 +151,7 @@ function toProcessRun(projectPath: string, row: Row): ProcessRun {
     projectPath,
     id: run.id as string,
     command: (run.commandLine as string | null) ?? (run.id as string),
+    commit: (run.commit as string | null) ?? null,
     startedAt: (run.startedAt as string | null) ?? null,
     endedAt: (run.endedAt as string | null) ?? null,
     plan: (row.plan as ProcessRun['plan']) ?? null,
