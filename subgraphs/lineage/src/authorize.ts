@@ -1,4 +1,4 @@
-import { callerOf, type Authenticated } from '@renku-supergraph/kit';
+import { callerOf, canSeeProject, type Authenticated } from '@renku-supergraph/kit';
 
 /** Who is asking: nobody, or a user whose access token verified. */
 export type Viewer = { kind: 'anonymous' } | { kind: 'user'; username: string };
@@ -9,28 +9,20 @@ export function viewerOf(context: Authenticated): Viewer {
   return caller ? { kind: 'user', username: caller.username } : { kind: 'anonymous' };
 }
 
-/**
- * Cypher for the facts `canRead` needs, with `project` bound: its visibility
- * and whether the viewer is a member (`$viewer` is the username, or null).
- */
-/** Cypher: whether the viewer (`$viewer`) is a member of `project`. */
+/** Cypher: whether the viewer (`$viewer`, the username or null) is a member of `project`. */
 export const memberTest = 'EXISTS { MATCH (:Member {username: $viewer})-[:MEMBER_OF]->(project) }';
 
+/** Cypher for the facts `canRead` needs, with `project` bound. */
 export const accessFields = `project.visibility AS visibility, ${memberTest} AS member`;
 
 export function viewerParam(viewer: Viewer): { viewer: string | null } {
   return { viewer: viewer.kind === 'user' ? viewer.username : null };
 }
 
-/**
- * Whether the viewer may see a project's provenance: public projects anyone,
- * internal ones any signed-in user, private ones their members (GitLab's rules).
- */
+/** Whether the viewer may see a project's provenance (kit's `canSeeProject`). */
 export function canRead(
   viewer: Viewer,
   project: { visibility: string | null; member?: boolean },
 ): boolean {
-  if (project.visibility === 'public') return true;
-  if (viewer.kind === 'anonymous') return false;
-  return project.visibility === 'internal' || project.member === true;
+  return canSeeProject(viewer.kind === 'user', project);
 }

@@ -1,3 +1,5 @@
+import { canSeeProject } from '@renku-supergraph/kit';
+
 import type { Visibility } from './project';
 
 /**
@@ -25,8 +27,8 @@ export const anonymous: Caller = { kind: 'anonymous' };
  * that lists are filtered before paging; change them together.
  */
 export function canSee(caller: Caller, project: { visibility: Visibility; path: string }): boolean {
-  if (visibleTo(caller).includes(project.visibility)) return true;
-  return project.visibility === 'private' && memberOf(caller).includes(project.path);
+  const member = memberOf(caller).includes(project.path);
+  return canSeeProject(caller.kind === 'user', { visibility: project.visibility, member });
 }
 
 /** The private projects a caller may see, passed to Cypher as `$memberOf`. */

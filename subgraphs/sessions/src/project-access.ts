@@ -1,28 +1,16 @@
-import { ErrorCode, apiError, backendError, type Logger } from '@renku-supergraph/kit';
+import {
+  ErrorCode,
+  apiError,
+  backendError,
+  canSeeProject,
+  type Logger,
+  type ProjectAccessFacts,
+} from '@renku-supergraph/kit';
 import DataLoader from 'dataloader';
 import type { GraphQLError } from 'graphql';
 import neo4j, { Neo4jError, type Driver } from 'neo4j-driver';
 
 import type { SessionsConfig } from './config';
-
-/** The facts of one project the rule needs; a project missing from the graph has none. */
-export interface ProjectFacts {
-  visibility: string | null;
-  /** Whether the caller is a member (`MEMBER_OF`). */
-  member: boolean;
-}
-
-/**
- * The rule the projects and lineage subgraphs apply too (GitLab's): public projects for
- * anyone, internal ones for signed-in users, private ones for their members. Any other
- * visibility reads as private, so that a damaged value never widens access.
- */
-export function canSee(signedIn: boolean, project: ProjectFacts | undefined): boolean {
-  if (!project) return false;
-  if (project.visibility === 'public') return true;
-  if (!signedIn) return false;
-  return project.visibility === 'internal' || project.member;
-}
 
 // One read answers for every project a request asks about; missing paths return no row.
 const factsCypher = `
@@ -46,14 +34,14 @@ export class ProjectAccess {
   loader(username: string | undefined): DataLoader<string, boolean> {
     return new DataLoader(async (paths) => {
       const facts = await this.facts(username, paths);
-      return paths.map((path) => canSee(username !== undefined, facts.get(path)));
+      return paths.map((path) => canSeeProject(username !== undefined, facts.get(path)));
     });
   }
 
   private async facts(
     username: string | undefined,
     paths: readonly string[],
-  ): Promise<Map<string, ProjectFacts>> {
+  ): Promise<Map<string, ProjectAccessFacts>> {
     this.log.debug({ cypher: factsCypher, paths: paths.length }, 'project access');
     const session = this.driver.session({
       database: this.database,
