@@ -54,7 +54,30 @@ export interface Stack {
   neo4jUrl: string;
   logDir: string;
   stop(): Promise<void>;
+  /** Stops one service and leaves the rest running, to see how the others cope without it. */
+  stopService(name: StackService): Promise<void>;
+  /** Starts a service stopped by `stopService` again, on the same ports and data. */
+  startService(name: StackService): Promise<void>;
 }
+
+interface Restartable {
+  start: () => Promise<Service>;
+  /** Absent while stopped. */
+  running?: Service;
+}
+
+/** The services of a stack that can be stopped and started one at a time. */
+export type StackService =
+  | 'neo4j'
+  | 'keycloak'
+  | 'jupyterhub'
+  | 'gitlabStandin'
+  | 'identity'
+  | 'projects'
+  | 'lineage'
+  | 'sessions'
+  | 'gitlab'
+  | 'gateway';
 
 /** Installs what the services need; each step is skipped when already done. */
 export async function provisionStack(): Promise<void> {
@@ -77,10 +100,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const logDir = path.join(options.dataDir, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
   const started: Service[] = [];
-  const keep = <T extends Service>(service: T): T => {
-    started.push(service);
-    return service;
-  };
   // Waits for every start, so a failure of one never leaves another running
   // unrecorded; then fails with the first error.
   const all = async <T extends unknown[]>(starts: { [K in keyof T]: Promise<T[K]> }) => {
@@ -92,35 +111,65 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const stopAll = async () => {
     for (const service of started.reverse()) await service.stop().catch(() => undefined);
   };
+  // Each service remembers how it was started, so that it can start again the same way.
+  const restartable = new Map<StackService, Restartable>();
+  const stopEntry = async (entry: Restartable) => {
+    const running = entry.running;
+    entry.running = undefined;
+    await running?.stop();
+  };
+  const keepAs = async <T extends Service>(name: StackService, start: () => Promise<T>) => {
+    const service = await start();
+    const entry: Restartable = { start, running: service };
+    restartable.set(name, entry);
+    started.push({ name: service.name, url: service.url, stop: () => stopEntry(entry) });
+    return service;
+  };
+  const entryOf = (name: StackService) => {
+    const entry = restartable.get(name);
+    if (!entry) throw new Error(`the stack has no service named ${name}`);
+    return entry;
+  };
+  const stopService = (name: StackService) => stopEntry(entryOf(name));
+  const startService = async (name: StackService) => {
+    const entry = entryOf(name);
+    if (!entry.running) entry.running = await entry.start();
+  };
 
   try {
     step('starting Neo4j, Keycloak, JupyterHub and the GitLab stand-in');
     const [neo4j, keycloak, hub, gitlab] = await all([
-      startNeo4j({
-        boltPort: ports.neo4j,
-        dataDir: path.join(options.dataDir, 'neo4j'),
-        logFile: path.join(logDir, 'neo4j.log'),
-      }).then(keep),
-      startKeycloak({
-        httpPort: ports.keycloak,
-        managementPort: ports.keycloakManagement,
-        dataDir: path.join(options.dataDir, 'keycloak'),
-        logFile: path.join(logDir, 'keycloak.log'),
-      }).then(keep),
-      startJupyterHub({
-        port: ports.jupyterhub,
-        hubPort: ports.jupyterhubApi,
-        proxyApiPort: ports.jupyterhubProxyApi,
-        dataDir: path.join(options.dataDir, 'jupyterhub'),
-        logFile: path.join(logDir, 'jupyterhub.log'),
-        // People open their sessions after signing in with Keycloak; the realm knows the
-        // hub's callback on the default port only.
-        keycloak: {
-          issuer: `http://127.0.0.1:${ports.keycloak}/realms/renku`,
-          clientSecret: hubOAuthClient.devSecret,
-        },
-      }).then(keep),
-      startGitLabStandin({ port: ports.gitlabStandin }).then(keep),
+      keepAs('neo4j', () =>
+        startNeo4j({
+          boltPort: ports.neo4j,
+          dataDir: path.join(options.dataDir, 'neo4j'),
+          logFile: path.join(logDir, 'neo4j.log'),
+        }),
+      ),
+      keepAs('keycloak', () =>
+        startKeycloak({
+          httpPort: ports.keycloak,
+          managementPort: ports.keycloakManagement,
+          dataDir: path.join(options.dataDir, 'keycloak'),
+          logFile: path.join(logDir, 'keycloak.log'),
+        }),
+      ),
+      keepAs('jupyterhub', () =>
+        startJupyterHub({
+          port: ports.jupyterhub,
+          hubPort: ports.jupyterhubApi,
+          proxyApiPort: ports.jupyterhubProxyApi,
+          dataDir: path.join(options.dataDir, 'jupyterhub'),
+          logFile: path.join(logDir, 'jupyterhub.log'),
+          // People open their sessions after signing in with Keycloak; the realm knows the
+          // hub's callback on the default port only.
+          keycloak: {
+            issuer: `http://127.0.0.1:${ports.keycloak}/realms/renku`,
+            clientSecret: hubOAuthClient.devSecret,
+          },
+        }),
+      ),
+      keepAs('gitlabStandin', () => startGitLabStandin({ port: ports.gitlabStandin })),
     ]);
 
     if (options.demo ?? true) {
@@ -141,56 +190,75 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     const neo4jEnv = { NEO4J_URI: neo4j.url };
     const subgraphs = await all([
-      startNodeService({
-        name: 'identity',
-        workspace: 'subgraphs/identity',
-        port: ports.identity,
-        env: { ...keycloakEnv, IDENTITY_CLIENT_SECRET: keycloak.identityClientSecret },
-        logDir,
-      }).then(keep),
-      startNodeService({
-        name: 'projects',
-        workspace: 'subgraphs/projects',
-        port: ports.projects,
-        env: { ...neo4jEnv, ...keycloakEnv },
-        logDir,
-      }).then(keep),
-      startNodeService({
-        name: 'lineage',
-        workspace: 'subgraphs/lineage',
-        port: ports.lineage,
-        env: { ...neo4jEnv, ...keycloakEnv },
-        logDir,
-      }).then(keep),
-      startNodeService({
-        name: 'sessions',
-        workspace: 'subgraphs/sessions',
-        port: ports.sessions,
-        env: {
-          ...keycloakEnv,
-          JUPYTERHUB_URL: hub.url,
-          JUPYTERHUB_API_URL: hub.apiUrl,
-          JUPYTERHUB_API_TOKEN: hub.serviceToken,
-          JUPYTERHUB_SESSIONS_DIR: hub.sessionsDir,
-          SESSIONS_GIT_URL: repository.baseUrl,
-        },
-        logDir,
-      }).then(keep),
-      startNodeService({
-        name: 'gitlab',
-        workspace: 'mesh',
-        port: ports.gitlab,
-        env: { GITLAB_URL: gitlab.url },
-        logDir,
-      }).then(keep),
+      keepAs('identity', () =>
+        startNodeService({
+          name: 'identity',
+          workspace: 'subgraphs/identity',
+          port: ports.identity,
+          env: { ...keycloakEnv, IDENTITY_CLIENT_SECRET: keycloak.identityClientSecret },
+          logDir,
+        }),
+      ),
+      keepAs('projects', () =>
+        startNodeService({
+          name: 'projects',
+          workspace: 'subgraphs/projects',
+          port: ports.projects,
+          // updateProject changes GitLab first, as the caller.
+          env: { ...neo4jEnv, ...keycloakEnv, GITLAB_URL: gitlab.url },
+          logDir,
+        }),
+      ),
+      keepAs('lineage', () =>
+        startNodeService({
+          name: 'lineage',
+          workspace: 'subgraphs/lineage',
+          port: ports.lineage,
+          // Pushes sync members from GitLab; the stand-in has no admin, and Ada's token sees
+          // every project the demo activates.
+          env: {
+            ...neo4jEnv,
+            ...keycloakEnv,
+            GITLAB_URL: gitlab.url,
+            GITLAB_SERVICE_TOKEN: 'glpat-standin-ada-analyst-api',
+          },
+          logDir,
+        }),
+      ),
+      keepAs('sessions', () =>
+        startNodeService({
+          name: 'sessions',
+          workspace: 'subgraphs/sessions',
+          port: ports.sessions,
+          env: {
+            ...neo4jEnv,
+            ...keycloakEnv,
+            JUPYTERHUB_URL: hub.url,
+            JUPYTERHUB_API_URL: hub.apiUrl,
+            JUPYTERHUB_API_TOKEN: hub.serviceToken,
+            JUPYTERHUB_SESSIONS_DIR: hub.sessionsDir,
+            SESSIONS_GIT_URL: repository.baseUrl,
+          },
+          logDir,
+        }),
+      ),
+      keepAs('gitlab', () =>
+        startNodeService({
+          name: 'gitlab',
+          workspace: 'mesh',
+          port: ports.gitlab,
+          env: { GITLAB_URL: gitlab.url },
+          logDir,
+        }),
+      ),
     ]);
 
     step('starting the gateway');
     const subgraphUrls = Object.fromEntries(
       subgraphs.map((subgraph) => [`SUBGRAPH_${subgraph.name.toUpperCase()}_URL`, subgraph.url]),
     );
-    const gateway = keep(
-      await startNodeService({
+    const gateway = await keepAs('gateway', () =>
+      startNodeService({
         name: 'gateway',
         workspace: 'supergraph',
         port: ports.gateway,
@@ -217,6 +285,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       neo4jUrl: neo4j.url,
       logDir,
       stop: stopAll,
+      stopService,
+      startService,
     };
   } catch (error) {
     await stopAll();

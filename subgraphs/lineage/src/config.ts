@@ -45,6 +45,15 @@ export interface WebhookConfig {
   cloneUrlPrefixes: string[];
   /** The largest export a CI job may post. Default 20 MB. */
   maxExportBytes: number;
+  /** Where project members are read on each push (`GITLAB_URL`); absent: membership not synced. */
+  gitlab?: GitLabApiConfig;
+}
+
+export interface GitLabApiConfig {
+  /** GitLab's base URL, e.g. `https://gitlab.example.org` (no `/api/v4`). */
+  url: string;
+  /** A token that sees every activated project and its members (`GITLAB_SERVICE_TOKEN`). */
+  serviceToken: string;
 }
 
 export const defaultWebhookConfig: WebhookConfig = {
@@ -81,6 +90,9 @@ export function readWebhookConfig(env: Record<string, string | undefined>): Webh
       .map((prefix) => prefix.trim())
       .filter((prefix) => prefix !== ''),
     maxExportBytes: readCount(env, 'LINEAGE_MAX_EXPORT_MB', 20) * 1024 * 1024,
+    gitlab: env.GITLAB_URL
+      ? { url: readUrl(env, 'GITLAB_URL'), serviceToken: readString(env, 'GITLAB_SERVICE_TOKEN') }
+      : undefined,
   };
 }
 

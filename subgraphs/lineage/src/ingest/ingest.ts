@@ -42,8 +42,20 @@ export async function ingestDocument(
   options: IngestOptions = {},
 ): Promise<IngestSummary> {
   checkTarget(target);
-  const read = await readRenkuExport(document);
+  return ingestExport(driver, target, await readRenkuExport(document), options);
+}
 
+/**
+ * Writes an export already read into records, in one write transaction. The bulk path of the
+ * scale benchmark (`bench/lineage/`) comes in here with generated records.
+ */
+export async function ingestExport(
+  driver: Driver,
+  target: IngestTarget,
+  read: RenkuExport,
+  options: IngestOptions = {},
+): Promise<IngestSummary> {
+  checkTarget(target);
   const summary = {
     runs: read.provenance.runs.length,
     entities: read.provenance.files.length,

@@ -14,6 +14,8 @@ export interface NewEvent {
   idempotencyKey?: string;
   /** Push events: where to clone from. */
   gitUrl?: string;
+  /** Push events: GitLab's id of the project, which outlives renames of its path. */
+  gitlabProjectId?: number;
   /** Export events: the JSON-LD as posted. */
   document?: string;
 }
@@ -24,6 +26,7 @@ export interface ClaimedEvent {
   kind: EventKind;
   commit: string;
   gitUrl: string | null;
+  gitlabProjectId: number | null;
   document: string | null;
   attempts: number;
   /** Marks this worker's claim; a worker whose claim was taken over cannot finish the event. */
@@ -53,7 +56,8 @@ export async function storeEvent(
            FOREACH (_ IN CASE WHEN knownId IS NULL THEN [1] ELSE [] END |
              CREATE (:IngestEvent {id: $id, key: $key, deliveryKey: $deliveryKey,
                                    projectPath: $projectPath, kind: $kind, commit: $commit,
-                                   gitUrl: $gitUrl, document: $document, status: 'new',
+                                   gitUrl: $gitUrl, gitlabProjectId: $gitlabProjectId,
+                                   document: $document, status: 'new',
                                    message: 'waiting', attempts: 0, completions: 0,
                                    receivedAt: $now, nextAttemptAt: $now}))
            RETURN knownId`,
@@ -65,6 +69,8 @@ export async function storeEvent(
             kind: event.kind,
             commit: event.commit,
             gitUrl: event.gitUrl ?? null,
+            gitlabProjectId:
+              event.gitlabProjectId === undefined ? null : neo4j.int(event.gitlabProjectId),
             document: event.document ?? null,
             now,
           },
@@ -129,7 +135,8 @@ export async function claimNextEvent(
             OR (e.status = 'processing' AND e.claimedAt <= $staleBefore)
          SET e.status = 'processing', e.claim = $claim, e.claimedAt = $now,
              e.attempts = e.attempts + 1, e.message = 'processing'
-         RETURN e {.id, .projectPath, .kind, .commit, .gitUrl, .document, .attempts} AS event`,
+         RETURN e {.id, .projectPath, .kind, .commit, .gitUrl, .gitlabProjectId, .document,
+                   .attempts} AS event`,
         {
           now: now.toISOString(),
           staleBefore: new Date(now.getTime() - staleAfterMs).toISOString(),
@@ -138,7 +145,13 @@ export async function claimNextEvent(
       );
       const event = result.records[0]?.get('event');
       if (!event) return null;
-      return { ...event, attempts: neo4j.integer.toNumber(event.attempts), claim } as ClaimedEvent;
+      return {
+        ...event,
+        attempts: neo4j.integer.toNumber(event.attempts),
+        gitlabProjectId:
+          event.gitlabProjectId == null ? null : neo4j.integer.toNumber(event.gitlabProjectId),
+        claim,
+      } as ClaimedEvent;
     }),
   );
 }

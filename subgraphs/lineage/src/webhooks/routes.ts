@@ -100,6 +100,7 @@ export function webhookRoutes(options: WebhookRouteOptions): (app: App) => void 
       commit: after,
       idempotencyKey: req.get('idempotency-key'),
       gitUrl: typeof gitUrl === 'string' ? gitUrl : undefined,
+      gitlabProjectId: Number.isSafeInteger(project.id) ? (project.id as number) : undefined,
     });
   };
 

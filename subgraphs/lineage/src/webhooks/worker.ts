@@ -1,14 +1,26 @@
 import type { Logger } from '@renku-supergraph/kit';
 import { GraphQLError } from 'graphql';
-import type { Driver } from 'neo4j-driver';
+import type { Driver, ManagedTransaction } from 'neo4j-driver';
 
 import type { WebhookConfig } from '../config';
 import { ingestDocument, type IngestSummary } from '../ingest/ingest';
 import { withSession } from '../neo4j';
 import { claimNextEvent, type ClaimedEvent, completeEvent, failAttempt } from './events';
+import {
+  fetchProjectMembers,
+  type GitLabMember,
+  MembersUnavailable,
+  replaceMembers,
+} from './gitlab-members';
 import { type CommitExporter, ExportError, PermanentError } from './renku-export';
 
-type WorkerConfig = Pick<WebhookConfig, 'pollMs' | 'staleAfterMs' | 'maxAttempts' | 'retryBaseMs'>;
+type WorkerConfig = Pick<
+  WebhookConfig,
+  'pollMs' | 'staleAfterMs' | 'maxAttempts' | 'retryBaseMs' | 'gitlab'
+>;
+
+/** What a push did to the project's members: written with the event, or why not. */
+type MemberSync = { members: GitLabMember[] } | { problem: string } | undefined;
 
 /** The longest a worker waits before looking again after Neo4j failed to answer. */
 const maxIdleMs = 10_000;
@@ -95,14 +107,21 @@ export class IngestWorker {
     const log = this.log.child({ event: event.id, project: event.projectPath, kind: event.kind });
     try {
       const document = await this.documentOf(event);
+      const members = await this.membersOf(event, log);
+      // The lineage, the members and the status commit together: one write transaction.
+      const complete = async (tx: ManagedTransaction, message: string) => {
+        if (members && 'members' in members) {
+          await replaceMembers(tx, event.projectPath, members.members);
+        }
+        await completeEvent(tx, event, `${message}${describeSync(members)}`);
+      };
       const describe = (summary: IngestSummary) =>
         `ingested commit ${event.commit}: ${summary.runs} runs, ${summary.entities} file versions, ${summary.datasets} datasets`;
       if (document === undefined) {
         await withSession(this.driver, (session) =>
           session.executeWrite((tx) =>
-            completeEvent(
+            complete(
               tx,
-              event,
               `no renku CLI here: the lineage of ${event.commit} comes with the export a CI job posts`,
             ),
           ),
@@ -113,13 +132,31 @@ export class IngestWorker {
         this.driver,
         { projectPath: event.projectPath },
         document,
-        {
-          inTransaction: (tx, counts) => completeEvent(tx, event, describe(counts)),
-        },
+        { inTransaction: (tx, counts) => complete(tx, describe(counts)) },
       );
       log.info({ ...summary, attempt: event.attempts }, 'webhook event ingested');
     } catch (error) {
       await this.failed(event, error, log);
+    }
+  }
+
+  /**
+   * A push brings the project's members from GitLab (GitLab decides who may see a private
+   * project). GitLab away must not cost the push its lineage: the event is done without them,
+   * says so, and the next push tries again. Retrying the whole event instead would hold the
+   * lineage back for as long as GitLab is away.
+   */
+  private async membersOf(event: ClaimedEvent, log: Logger): Promise<MemberSync> {
+    const gitlab = this.config.gitlab;
+    if (event.kind !== 'push' || !gitlab) return undefined;
+    try {
+      const members = await fetchProjectMembers(gitlab, event.gitlabProjectId ?? event.projectPath);
+      return { members };
+    } catch (error) {
+      log.warn({ err: error }, 'cannot read the project members from GitLab');
+      return {
+        problem: error instanceof MembersUnavailable ? error.message : 'internal error',
+      };
     }
   }
 
@@ -167,4 +204,10 @@ export class IngestWorker {
       log.warn({ err: markError }, 'cannot record the failure; the event will be taken up again');
     }
   }
+}
+
+function describeSync(sync: MemberSync): string {
+  if (sync === undefined) return '';
+  if ('members' in sync) return `; ${sync.members.length} members synced from GitLab`;
+  return `; the project members could not be synced from GitLab (${sync.problem}): the next push tries again`;
 }
