@@ -1,13 +1,12 @@
-// Writes the results as docs/benchmarks.md. A section "## Lineage at scale" (the
-// lineage benchmark's own) is kept as it is, after ours.
+// Writes the results as docs/benchmarks.md. The sections other benchmarks own
+// (bench/sections.mjs) are kept as they are, after ours.
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { repoRoot, rootRequire } from './root-require.mjs';
-
-const keptSection = '\n## Lineage at scale';
+import { keptSections } from './sections.mjs';
 
 /** Read from the file: some packages' export maps hide their package.json from require. */
 function version(name, root = repoRoot) {
@@ -19,7 +18,7 @@ function version(name, root = repoRoot) {
   }
 }
 
-function machine() {
+export function machine() {
   const cpu = os.cpus()[0]?.model ?? 'unknown';
   let memory = `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`;
   try {
@@ -228,12 +227,7 @@ ${run.scenarios.map(table).join('\n')}
 ${evidence(run)}
 ${backendCalls}`;
 
-  let kept = '';
-  if (fs.existsSync(file)) {
-    const current = fs.readFileSync(file, 'utf8');
-    const at = current.indexOf(keptSection);
-    if (at >= 0) kept = current.slice(at);
-  }
+  const kept = keptSections(file);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${body.trimEnd()}\n${kept}`);
 }
