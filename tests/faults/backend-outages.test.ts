@@ -46,7 +46,6 @@ interface Fault {
   nulled: string[];
 }
 
-// Lineage fields are non-null (`Lineage!`), so a lineage failure nulls the project around it.
 const faults: Fault[] = [
   {
     service: 'gitlabStandin',
@@ -62,7 +61,7 @@ const faults: Fault[] = [
   { service: 'sessions', subgraphs: ['sessions'], nulled: ['sessions', 'project.sessions'] },
   { service: 'identity', subgraphs: ['identity'], nulled: ['me'] },
   { service: 'projects', subgraphs: ['projects'], nulled: ['project'] },
-  { service: 'lineage', subgraphs: ['lineage'], nulled: ['project'] },
+  { service: 'lineage', subgraphs: ['lineage'], nulled: ['project.lineage'] },
   // Projects, lineage and the sessions subgraph's access checks all read Neo4j.
   { service: 'neo4j', subgraphs: ['projects', 'lineage', 'sessions'], nulled: ['project'] },
 ];
