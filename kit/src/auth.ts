@@ -1,4 +1,12 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+  type JWSHeaderParameters,
+  type FlattenedJWSInput,
+  type JWTPayload,
+} from 'jose';
 
 import { readInteger, readString, readUrl } from './config';
 import { apiError, backendError, ErrorCode } from './errors';
@@ -40,6 +48,8 @@ export interface TokenVerifierOptions {
    * this bounds what forged `kid`s can make us send to Keycloak. Default 60 s.
    */
   keyRefetchCooldownSec?: number;
+  /** How long a fetched key set counts as fresh before it is fetched again. Default 600 s. */
+  keyCacheMaxAgeSec?: number;
 }
 
 export type TokenVerifier = (authorization: string | undefined) => Promise<Caller | undefined>;
@@ -58,12 +68,28 @@ const algorithms = ['RS256', 'ES256'];
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const issuer = options.issuer.replace(/\/+$/, '');
   const jwksUrl = new URL(options.jwksUrl ?? `${issuer}/protocol/openid-connect/certs`);
-  // jose caches the key set for ten minutes and refetches it earlier when a
+  // jose caches the key set (ten minutes by default) and refetches it earlier when a
   // token names an unknown key, but not within the cooldown of the last fetch.
-  const keys = createRemoteJWKSet(jwksUrl, {
+  const remote = createRemoteJWKSet(jwksUrl, {
     timeoutDuration: 5000,
     cooldownDuration: (options.keyRefetchCooldownSec ?? 60) * 1000,
+    cacheMaxAge: (options.keyCacheMaxAgeSec ?? 600) * 1000,
   });
+  // While Keycloak cannot be reached, the keys it published last still verify: an outage of
+  // the identity provider must not sign everybody out once the cache is stale. A key it no
+  // longer publishes (a fetch that succeeded without it) is refused as before, and a key we
+  // never saw still needs Keycloak (BACKEND_UNAVAILABLE, not UNAUTHENTICATED).
+  const keys = async (header: JWSHeaderParameters, token: FlattenedJWSInput) => {
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      const known = remote.jwks();
+      if (!known || !unreachable(error)) throw error;
+      return createLocalJWKSet(known)(header, token).catch(() => {
+        throw error;
+      });
+    }
+  };
 
   return async (authorization) => {
     if (authorization === undefined || authorization.trim() === '') return undefined;
@@ -97,6 +123,13 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 }
 
 const defaultClients = ['renku-cli', 'renku-gateway'];
+
+/** Whether fetching the key set failed for want of an answer (not for what the answer said). */
+function unreachable(error: unknown): boolean {
+  if (!(error instanceof errors.JOSEError)) return true;
+  // jose's generic code is its "Expected 200 OK" for an HTTP error status.
+  return error instanceof errors.JWKSTimeout || error.code === 'ERR_JOSE_GENERIC';
+}
 
 function toCaller(payload: JWTPayload, token: string): Caller {
   // Keycloak marks access tokens `Bearer`; ID and refresh tokens must not pass as one.

@@ -176,4 +176,35 @@ describe('token verifier', () => {
     expect(error.extensions.code).toBe('BACKEND_UNAVAILABLE');
     expect(error.extensions.backend).toBe('keycloak');
   });
+
+  it('keeps verifying with the keys it has while Keycloak is away, past the cache age', async () => {
+    let published: object[] = [jwk];
+    const keycloak = http.createServer((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ keys: published }));
+    });
+    await new Promise<void>((resolve) => keycloak.listen(0, '127.0.0.1', resolve));
+    const jwksUrl = `http://127.0.0.1:${(keycloak.address() as AddressInfo).port}/certs`;
+    // A cache age of 0: every verification asks for the key set again.
+    const verifier = createTokenVerifier({ issuer, jwksUrl, audience, keyCacheMaxAgeSec: 0 });
+    const token = `Bearer ${await sign(claims())}`;
+    const unknownKey = `${encode({ alg: 'RS256', typ: 'JWT', kid: 'k2' })}.${encode(claims())}.AAAA`;
+
+    try {
+      expect(await verifier(token)).toMatchObject({ username: 'ada.analyst' });
+
+      // Keycloak answers without our key: it no longer vouches for it.
+      published = [];
+      expect((await rejection(token, verifier)).extensions.code).toBe('UNAUTHENTICATED');
+      published = [jwk];
+      expect(await verifier(token)).toMatchObject({ username: 'ada.analyst' });
+    } finally {
+      await new Promise((resolve) => keycloak.close(resolve));
+    }
+
+    // Keycloak is away: the last key set still verifies, a key never seen cannot be checked.
+    expect(await verifier(token)).toMatchObject({ username: 'ada.analyst' });
+    const error = await rejection(`Bearer ${unknownKey}`, verifier);
+    expect(error.extensions).toMatchObject({ code: 'BACKEND_UNAVAILABLE', backend: 'keycloak' });
+  });
 });
