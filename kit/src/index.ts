@@ -4,6 +4,7 @@ export * from './config';
 export * from './datetime';
 export * from './errors';
 export * from './logger';
+export * from './neo4j-config';
 export * from './project-visibility';
 export * from './metrics';
 export * from './observability';

@@ -1,4 +1,10 @@
-import { ConfigError, readPort, readString, readUrl } from '@renku-supergraph/kit';
+import {
+  readNeo4jSettings,
+  readPort,
+  readString,
+  readUrl,
+  type Neo4jSettings,
+} from '@renku-supergraph/kit';
 import path from 'node:path';
 
 import { readResourceClasses, type ResourceClasses } from './resource-classes';
@@ -19,20 +25,7 @@ export interface SessionsConfig {
     token: string;
   };
   /** The knowledge graph that says which projects a caller may see. */
-  neo4j: {
-    /** `NEO4J_URI`, default `bolt://127.0.0.1:7687`. */
-    uri: string;
-    /** `NEO4J_USER` and `NEO4J_PASSWORD`: both or neither; neither means no authentication. */
-    credentials?: { user: string; password: string };
-    /** `NEO4J_DATABASE`, default `neo4j`. */
-    database: string;
-    /**
-     * `NEO4J_RETRY_TIMEOUT_MS`, default 5000: how long a read is retried while Neo4j is
-     * unreachable before the caller gets BACKEND_UNAVAILABLE (the driver's own 30 s outlasts
-     * a gateway's patience).
-     */
-    retryTimeoutMs: number;
-  };
+  neo4j: Neo4jSettings;
   auth: {
     /** `KEYCLOAK_ISSUER`, default `http://127.0.0.1:8080/realms/renku`. */
     issuer: string;
@@ -73,12 +66,7 @@ export function readSessionsConfig(env: Env): SessionsConfig {
       publicUrl: readUrl(env, 'JUPYTERHUB_URL', 'http://127.0.0.1:8000'),
       token: readString(env, 'JUPYTERHUB_API_TOKEN'),
     },
-    neo4j: {
-      uri: readBoltUri(env),
-      credentials: readNeo4jCredentials(env),
-      database: readString(env, 'NEO4J_DATABASE', 'neo4j'),
-      retryTimeoutMs: readMilliseconds(env, 'NEO4J_RETRY_TIMEOUT_MS', 5000),
-    },
+    neo4j: readNeo4jSettings(env),
     auth: {
       issuer: readUrl(env, 'KEYCLOAK_ISSUER', 'http://127.0.0.1:8080/realms/renku'),
       jwksUrl: env.KEYCLOAK_JWKS_URL ? readUrl(env, 'KEYCLOAK_JWKS_URL') : undefined,
@@ -92,35 +80,4 @@ export function readSessionsConfig(env: Env): SessionsConfig {
       ? path.resolve(readString(env, 'JUPYTERHUB_SESSIONS_DIR'))
       : undefined,
   };
-}
-
-const boltSchemes = ['bolt:', 'bolt+s:', 'bolt+ssc:', 'neo4j:', 'neo4j+s:', 'neo4j+ssc:'];
-
-function readBoltUri(env: Env): string {
-  const uri = readUrl(env, 'NEO4J_URI', 'bolt://127.0.0.1:7687');
-  if (!boltSchemes.includes(new URL(uri).protocol)) {
-    throw new ConfigError('NEO4J_URI', `must be a bolt:// or neo4j:// URI, not "${uri}"`);
-  }
-  return uri;
-}
-
-function readNeo4jCredentials(env: Env): SessionsConfig['neo4j']['credentials'] {
-  const user = env.NEO4J_USER || undefined;
-  const password = env.NEO4J_PASSWORD || undefined;
-  if (user === undefined && password === undefined) return undefined;
-  if (user === undefined) throw new ConfigError('NEO4J_USER', 'is required with NEO4J_PASSWORD');
-  if (password === undefined) {
-    throw new ConfigError('NEO4J_PASSWORD', 'is required with NEO4J_USER');
-  }
-  return { user, password };
-}
-
-function readMilliseconds(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) {
-    throw new ConfigError(name, `must be a whole number of milliseconds, not "${raw}"`);
-  }
-  return value;
 }
