@@ -1,5 +1,5 @@
 import { apiError, ErrorCode } from '@renku-supergraph/kit';
-import type { Driver } from 'neo4j-driver';
+import type { Driver, ManagedTransaction } from 'neo4j-driver';
 
 import { withSession } from './neo4j';
 
@@ -34,19 +34,27 @@ export async function setMembers(
   members: Membership[],
 ): Promise<void> {
   await withSession(driver, (session) =>
-    session.executeWrite(async (tx) => {
-      await tx.run(
-        `MATCH (project:Project {path: $projectPath})
-         OPTIONAL MATCH (:Member)-[old:MEMBER_OF]->(project)
-         DELETE old
-         WITH DISTINCT project
-         UNWIND $members AS member
-         MERGE (m:Member {username: member.username})
-         MERGE (m)-[r:MEMBER_OF]->(project)
-         SET r.role = member.role`,
-        { projectPath, members },
-      );
-    }),
+    session.executeWrite((tx) => replaceMembers(tx, projectPath, members)),
+  );
+}
+
+/** `setMembers` inside a transaction of the caller's, e.g. the one that records a push. */
+export async function replaceMembers(
+  tx: ManagedTransaction,
+  projectPath: string,
+  members: Membership[],
+): Promise<void> {
+  await tx.run(
+    `MATCH (project:Project {path: $projectPath})
+     OPTIONAL MATCH (member:Member)-[old:MEMBER_OF]->(project)
+     WHERE NOT member.username IN $usernames
+     DELETE old
+     WITH DISTINCT project
+     UNWIND $members AS member
+     MERGE (m:Member {username: member.username})
+     MERGE (m)-[r:MEMBER_OF]->(project)
+     SET r.role = member.role`,
+    { projectPath, members, usernames: members.map((member) => member.username) },
   );
 }
 

@@ -1,7 +1,7 @@
 import type { ManagedTransaction } from 'neo4j-driver';
 
 import type { GitLabApiConfig } from '../config';
-import type { MemberRole } from '../members';
+import { replaceMembers, type MemberRole } from '../members';
 
 export interface GitLabMember {
   username: string;
@@ -103,31 +103,17 @@ function toMember(entry: unknown): GitLabMember | null {
 }
 
 /**
- * Makes `members` the project's members: others lose their membership, the rest get their
- * current role. Runs in the caller's write transaction, so that it commits with the event.
+ * Makes `members` the project's members (others lose their membership) and notes when they
+ * were synced. Runs in the caller's write transaction, so that it commits with the event.
  */
-export async function replaceMembers(
+export async function syncMembers(
   tx: ManagedTransaction,
   projectPath: string,
   members: GitLabMember[],
 ): Promise<void> {
-  await tx.run(
-    `MATCH (project:Project {path: $projectPath})
-     SET project.membersSyncedAt = $now
-     WITH project
-     OPTIONAL MATCH (member:Member)-[old:MEMBER_OF]->(project)
-     WHERE NOT member.username IN $usernames
-     DELETE old
-     WITH DISTINCT project
-     UNWIND $members AS member
-     MERGE (m:Member {username: member.username})
-     MERGE (m)-[r:MEMBER_OF]->(project)
-     SET r.role = member.role`,
-    {
-      projectPath,
-      members,
-      usernames: members.map((member) => member.username),
-      now: new Date().toISOString(),
-    },
-  );
+  await replaceMembers(tx, projectPath, members);
+  await tx.run('MATCH (project:Project {path: $projectPath}) SET project.membersSyncedAt = $now', {
+    projectPath,
+    now: new Date().toISOString(),
+  });
 }

@@ -10,7 +10,7 @@ import {
   fetchProjectMembers,
   type GitLabMember,
   MembersUnavailable,
-  replaceMembers,
+  syncMembers,
 } from './gitlab-members';
 import { type CommitExporter, ExportError, PermanentError } from './renku-export';
 
@@ -111,7 +111,7 @@ export class IngestWorker {
       // The lineage, the members and the status commit together: one write transaction.
       const complete = async (tx: ManagedTransaction, message: string) => {
         if (members && 'members' in members) {
-          await replaceMembers(tx, event.projectPath, members.members);
+          await syncMembers(tx, event.projectPath, members.members);
         }
         await completeEvent(tx, event, `${message}${describeSync(members)}`);
       };
