@@ -33,8 +33,9 @@ export interface GitLabStandin extends Service {
 }
 
 /**
- * Serves the GitLab stand-in (REST API v4: `/user`, `/projects/:id`, branches, commits) in
- * this process and resolves once it listens.
+ * Serves the GitLab stand-in (REST API v4: `/user`, `/projects/:id` with statistics and its
+ * update, branches, commits, repository tree and files, members; see its README) in this
+ * process and resolves once it listens.
  */
 export async function startGitLabStandin(
   options: GitLabStandinOptions = {},
