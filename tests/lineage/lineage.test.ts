@@ -1112,7 +1112,7 @@ describe('the lineage subgraph over HTTP', () => {
     expect(runsOf(body.data._entities[0])).toEqual([otherRun]);
     expect(runsOf(body.data._entities[1])).toEqual([plotRun]);
     // A project the caller may not see behaves as before: its field fails, NOT_FOUND.
-    expect(body.data._entities[2]).toBeNull();
+    expect(body.data._entities[2]).toEqual({ path: hidden, lineage: null });
     expect(body.errors).toEqual([
       expect.objectContaining({
         path: ['_entities', 2, 'lineage'],

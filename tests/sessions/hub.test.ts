@@ -466,7 +466,11 @@ describe('resource classes, environment, status and logs', () => {
       ['connect', 'FAILED'],
     ]);
     const logs = await sessions.logs(user, started.name, 5000);
-    expect(logs?.lines.join('\n')).toContain('MemoryError');
+    // Where the limit strikes varies: CPython says MemoryError, or SystemError when a C
+    // extension's allocation fails during an import without setting one.
+    expect(logs?.lines.join('\n')).toMatch(
+      /MemoryError|SystemError: error return without exception set/,
+    );
   });
 
   it('gives the last lines of the server log to its owner only', async () => {
