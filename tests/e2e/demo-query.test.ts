@@ -217,6 +217,32 @@ describe('the federated endpoint on the real stack', () => {
     }
   });
 
+  it('changes a project in GitLab and the graph as the signed-in user, as the README shows', async () => {
+    const change = (keywords: string[]) =>
+      post(
+        {
+          query: `mutation ($keywords: [String!]) {
+            updateProject(path: "${project}", keywords: $keywords) { keywords }
+          }`,
+          variables: { keywords },
+        },
+        asAda(),
+      );
+    const before = await post({ query: `{ project(path: "${project}") { keywords } }` });
+    const original = before.body.data!.project.keywords as string[];
+
+    const changed = await change(['bikes', 'zurich']);
+    expect(changed.body.errors).toBeUndefined();
+    expect(changed.body.data!.updateProject.keywords).toEqual(['bikes', 'zurich']);
+
+    const anonymous = await post({
+      query: `mutation { updateProject(path: "${project}", keywords: ["x"]) { keywords } }`,
+    });
+    expect(anonymous.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+
+    expect((await change(original)).body.errors).toBeUndefined();
+  });
+
   it('answers anonymous callers with public data and no identity', async () => {
     const { status, body } = await post({
       query:

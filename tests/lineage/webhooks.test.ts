@@ -149,7 +149,9 @@ async function events(projectPath: string) {
     { projectPath },
   ).then((rows) =>
     rows.map((row) => ({
-      ...row,
+      commit: row.commit as string,
+      status: row.status as string,
+      message: row.message as string | null,
       attempts: neo4j.integer.toNumber(row.attempts),
       completions: neo4j.integer.toNumber(row.completions),
     })),
