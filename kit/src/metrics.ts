@@ -82,7 +82,10 @@ export class ServiceMetrics {
     this.errors.inc({ code: this.codes.label(code) });
   }
 
-  /** Counts every GraphQL request: by operation (`anonymous`, `unknown`, `other`), outcome, codes. */
+  /**
+   * Counts every GraphQL request: by operation (`anonymous`, `unknown`, `other`), outcome and
+   * error codes.
+   */
   plugin<TContext extends object>(): ApolloServerPlugin<TContext> {
     return {
       requestDidStart: async () => {

@@ -14,7 +14,10 @@ const run = promisify(execFile);
 export interface RedisOptions {
   /** Default: a free port. */
   port?: number;
-  /** This instance's working folder (dump, log). Default: a fresh folder under the cache, removed on stop. */
+  /**
+   * This instance's working folder (dump, log). Default: a fresh folder under the cache,
+   * removed on stop.
+   */
   dataDir?: string;
   /** Default: `redis.log` in the data folder. */
   logFile?: string;

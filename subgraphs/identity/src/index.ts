@@ -32,7 +32,8 @@ export async function startIdentitySubgraph(config: IdentityConfig, log: Logger)
   try {
     await admin.ready();
   } catch (error) {
-    // backendError keeps what went wrong in `cause`, which the client never sees but the log should.
+    // backendError keeps what went wrong in `cause`, which the client never sees but the log
+    // should.
     const cause = (error as { cause?: unknown }).cause ?? error;
     log.warn({ err: cause, url: keycloak.url }, 'keycloak is not reachable yet');
   }

@@ -51,7 +51,8 @@ export const resolvers = {
       args: { search?: string | null; first?: number | null; after?: string | null },
       context: IdentityContext,
     ) => {
-      // Listing everyone is for members only; a single user stays visible to all (a project's owner).
+      // Listing everyone is for members only; a single user stays visible to all (a project's
+      // owner).
       requireCaller(context, 'list users');
       const { admin, users } = context;
 

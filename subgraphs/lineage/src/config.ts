@@ -41,7 +41,10 @@ export interface WebhookConfig {
   retryBaseMs: number;
   /** The renku CLI for exporting pushed commits; absent: pushes wait for a CI export. */
   renkuCommand?: string;
-  /** Push events name a repository; only URLs starting with one of these are cloned. Default none. */
+  /**
+   * Push events name a repository; only URLs starting with one of these are cloned. Default
+   * none.
+   */
   cloneUrlPrefixes: string[];
   /** The largest export a CI job may post. Default 20 MB. */
   maxExportBytes: number;

@@ -48,7 +48,10 @@ interface PageArgs {
   after?: string | null;
 }
 
-/** Loads runs, all of a request in one query. Readability was checked with the answer holding them. */
+/**
+ * Loads runs, all of a request in one query. Readability was checked with the answer holding
+ * them.
+ */
 export function createRunLoader(driver: Driver): LineageContext['runs'] {
   return new DataLoader(
     (keys) => withSession(driver, (session) => session.executeRead((tx) => readRunsOf(tx, keys))),

@@ -16,7 +16,10 @@ export type Caller =
       memberOf: string[];
     };
 
-/** A member's role in a project, as `MEMBER_OF.role` holds it (GitLab's levels below maintainer read). */
+/**
+ * A member's role in a project, as `MEMBER_OF.role` holds it (GitLab's levels below
+ * maintainer read).
+ */
 export type MemberRole = 'owner' | 'maintainer' | 'reader';
 
 export const anonymous: Caller = { kind: 'anonymous' };
