@@ -61,8 +61,7 @@ export function retryingFetch(
       let response: Response | undefined;
       let failure: unknown;
       try {
-        const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
-        response = await send(input, { ...init, signal });
+        response = await boundedFetch(send, input, init, Math.max(1, deadline - Date.now()));
       } catch (error) {
         failure = error;
       }
@@ -77,11 +76,46 @@ export function retryingFetch(
       }
 
       onRetry?.(attempt + 1, reason!);
-      await response?.body?.cancel();
       await sleep(pause);
     }
   };
 }
+
+/**
+ * One attempt, body included, within `ms`. The body is read here so that the
+ * timer can be cleared the moment the answer is in: a signal from
+ * `AbortSignal.timeout` lives until it fires, and Node's fetch keeps the
+ * request and its answer reachable from the signal's listener until then, so
+ * under load every call of the last `ms` stayed in memory (about 2,800 calls,
+ * 300 MB of live heap, at 44 fan-out requests a second with the default 10 s).
+ */
+async function boundedFetch(
+  send: typeof fetch,
+  input: string,
+  init: RequestInit | undefined,
+  ms: number,
+): Promise<Response> {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')),
+    ms,
+  );
+  try {
+    const response = await send(input, { ...init, signal: controller.signal });
+    const body = await response.arrayBuffer();
+    const { status, statusText, headers } = response;
+    return new Response(nullBodyStatuses.has(status) ? null : body, {
+      status,
+      statusText,
+      headers,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Statuses a `Response` may not be built with a body for. */
+const nullBodyStatuses = new Set([204, 205, 304]);
 
 /**
  * Names a failure to connect (refused, reset, unknown host): Node's fetch
