@@ -3,6 +3,7 @@ export * from './auth-context';
 export * from './config';
 export * from './datetime';
 export * from './errors';
+export * from './fetch-within';
 export * from './logger';
 export * from './neo4j-config';
 export * from './project-visibility';

@@ -1,4 +1,4 @@
-import { backendError, type Logger } from '@renku-supergraph/kit';
+import { backendError, fetchWithin, type Logger } from '@renku-supergraph/kit';
 
 import type { KeycloakConfig } from './config';
 
@@ -35,7 +35,7 @@ export class KeycloakAdmin {
     const realm = `${this.config.url}/realms/${encodeURIComponent(this.config.realm)}`;
     let response: Response;
     try {
-      response = await fetch(realm, { signal: AbortSignal.timeout(requestTimeoutMs) });
+      response = await fetchWithin(realm, undefined, requestTimeoutMs);
     } catch (error) {
       throw backendError('keycloak', error);
     }
@@ -85,10 +85,11 @@ export class KeycloakAdmin {
 
     let response: Response;
     try {
-      response = await fetch(url, {
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-        signal: AbortSignal.timeout(requestTimeoutMs),
-      });
+      response = await fetchWithin(
+        url,
+        { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } },
+        requestTimeoutMs,
+      );
     } catch (error) {
       throw this.unavailable(error);
     }

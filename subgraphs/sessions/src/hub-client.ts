@@ -2,6 +2,7 @@
  * JupyterHub's REST API as the sessions subgraph uses it: users named after their Keycloak
  * username, one named server per session. Knows nothing of GraphQL or of callers.
  */
+import { fetchWithin } from '@renku-supergraph/kit';
 
 /** What the hub says about one named server. */
 export interface HubServer {
@@ -258,15 +259,18 @@ export class HubClient {
 
   private async request(method: string, path: string, body?: unknown): Promise<Response> {
     try {
-      return await fetch(`${this.apiUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `token ${this.token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      return await fetchWithin(
+        `${this.apiUrl}${path}`,
+        {
+          method,
+          headers: {
+            authorization: `token ${this.token}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+        this.timeoutMs,
+      );
     } catch (error) {
       throw new HubUnreachable(error);
     }

@@ -1,11 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { noRetries, retryingFetch } from './retry';
+import { fetchWithin } from './fetch-within';
 
-describe('retryingFetch', () => {
-  // Regression (#7): the signal of a call that had answered stayed armed until its timeout,
-  // and Node's fetch keeps the call reachable from it: under load every answer of the last
-  // 10 s stayed in memory (300 MB of live heap).
+describe('fetchWithin', () => {
+  // Regression (#7): the gateway's subgraph calls were armed until their timeout, and under
+  // load every answer of the last 10 s stayed in memory (300 MB of live heap).
   it('disarms the timeout of a call once its answer is in, and keeps the answer whole', async () => {
     let signal: AbortSignal | undefined;
     const send = async (_input: RequestInfo | URL, init?: RequestInit) => {
@@ -16,7 +15,7 @@ describe('retryingFetch', () => {
       });
     };
 
-    const response = await retryingFetch(30, noRetries, send as typeof fetch)('http://x/');
+    const response = await fetchWithin('http://x/', undefined, 30, send as typeof fetch);
     await sleep(100);
 
     expect(signal?.aborted).toBe(false);
@@ -28,7 +27,7 @@ describe('retryingFetch', () => {
   it('keeps an answer without a body as one', async () => {
     const send = async () => new Response(null, { status: 204 });
 
-    const response = await retryingFetch(1000, noRetries, send as typeof fetch)('http://x/');
+    const response = await fetchWithin('http://x/', undefined, 1000, send as typeof fetch);
 
     expect(response.status).toBe(204);
     expect(await response.text()).toBe('');
@@ -40,7 +39,7 @@ describe('retryingFetch', () => {
         init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)),
       );
 
-    const call = retryingFetch(20, noRetries, send as typeof fetch)('http://x/');
+    const call = fetchWithin('http://x/', undefined, 20, send as typeof fetch);
 
     await expect(call).rejects.toMatchObject({ name: 'TimeoutError' });
   });
