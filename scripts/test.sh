@@ -26,7 +26,7 @@ if ! command -v docker-compose >/dev/null; then
 fi
 
 step "provisioning the real services"
-node "$root/stack/dist/cli.js" provision --deploy-tools
+node "$root/stack/dist/cli.js" provision --deploy-tools --redis
 
 step "tests"
 cd "$root"

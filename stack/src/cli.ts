@@ -1,21 +1,24 @@
 #!/usr/bin/env node
 // `renku-stack provision` installs the services (with `--deploy-tools` also Helm
-// and the schema checks the deployment tests use); `renku-stack up` also starts
+// and the schema checks the deployment tests use, with `--redis` Debian's
+// redis-server for the tests of several gateway replicas); `renku-stack up` also starts
 // the whole stack with the demo data and keeps it running until Ctrl-C.
 import path from 'node:path';
 
 import { cacheDir } from './paths';
 import { MissingPrerequisite } from './progress';
 import { provisionDeployTools } from './services/deploy-tools';
+import { provisionRedis } from './services/redis';
 import { provisionStack, startStack } from './stack';
 
 async function main(command: string | undefined, options: string[]): Promise<void> {
   if (command !== 'provision' && command !== 'up') {
-    throw new Error('usage: renku-stack provision [--deploy-tools] | up');
+    throw new Error('usage: renku-stack provision [--deploy-tools] [--redis] | up');
   }
   await Promise.all([
     provisionStack(),
     options.includes('--deploy-tools') ? provisionDeployTools() : undefined,
+    options.includes('--redis') ? provisionRedis() : undefined,
   ]);
   if (command === 'provision') return;
 

@@ -49,6 +49,8 @@ export interface GatewayConfig {
   /** Subgraph name -> its own timeout, over subgraphTimeoutMs. */
   subgraphTimeouts: Record<string, number>;
   subgraphRetry: RetryPolicy;
+  /** Identical queries in flight together share one subgraph call. */
+  subgraphDeduplication: boolean;
   /** Origins allowed cross-origin (with credentials); none by default. */
   corsOrigins: string[];
   rateLimits: RateLimitOptions;
@@ -84,6 +86,7 @@ const defaultSupergraph = path.resolve(__dirname, '..', 'supergraph.graphql');
  * | SUBGRAPH_<NAME>_TIMEOUT_MS | SUBGRAPH_TIMEOUT_MS | the same for one subgraph |
  * | SUBGRAPH_RETRIES | 2 | query retries (0 to 5) after a failed connection or a 502/503/504 |
  * | SUBGRAPH_RETRY_BACKOFF_MS | 50 | pause before the first retry; doubles each time, jittered |
+ * | SUBGRAPH_DEDUPLICATION | true | identical queries in flight together share one subgraph call |
  * | CORS_ALLOWED_ORIGINS | none: same origin | origins (`https://app.example.org,...`) let in |
  * | RATE_LIMIT_PER_USER | 0: off | requests per minute per token subject |
  * | RATE_LIMIT_PER_ADDRESS | 0: off | requests per minute per client address (an IPv6 /64) |
@@ -166,6 +169,7 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
     subgraphTimeoutMs: timeout,
     subgraphTimeouts,
     subgraphRetry: { retries, backoffMs: readInteger(env, 'SUBGRAPH_RETRY_BACKOFF_MS', 50, 1) },
+    subgraphDeduplication: readBoolean(env, 'SUBGRAPH_DEDUPLICATION', true),
     corsOrigins: readOrigins(env, 'CORS_ALLOWED_ORIGINS'),
     rateLimits: {
       perUser: readInteger(env, 'RATE_LIMIT_PER_USER', 0, 0),

@@ -3,7 +3,8 @@ import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { backendError, requestIdHeader, type BaseContext } from '@renku-supergraph/kit';
 import { GraphQLError } from 'graphql';
 
-import { noRetries, retryingFetch, withRetries, type RetryPolicy } from './retry';
+import { sharingInFlight } from './in-flight';
+import { noRetries, retryingFetch, sendingQuery, withRetries, type RetryPolicy } from './retry';
 
 /** The header the gitlab subgraph reads the caller's GitLab token from. */
 const gitlabTokenHeader = 'x-gitlab-token';
@@ -27,11 +28,16 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     private readonly receivesGitLabToken = false,
     /** Queries only: a mutation is sent once (see retry.ts). */
     private readonly retry: RetryPolicy = noRetries,
+    /** Identical queries in flight together share one call (see in-flight.ts). */
+    shareInFlight = false,
   ) {
+    // Node's fetch keeps connections alive; the timeout bounds each call, retries included.
+    const send = retryingFetch(timeoutMs, retry);
     super({
       url,
-      // Node's fetch keeps connections alive; the timeout bounds each call, retries included.
-      fetcher: retryingFetch(timeoutMs, retry) as RemoteGraphQLDataSource['fetcher'],
+      fetcher: (shareInFlight
+        ? sharingInFlight(send, sendingQuery)
+        : send) as RemoteGraphQLDataSource['fetcher'],
     });
   }
 
@@ -65,8 +71,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       // to connect, means the subgraph is not answering.
       const code = error instanceof GraphQLError ? error.extensions.code : undefined;
       if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
+        // `backend` names what failed before the call, such as Keycloak for the GitLab token.
+        const backend = (error as GraphQLError).extensions.backend;
         throw new GraphQLError((error as GraphQLError).message, {
-          extensions: { code, subgraph: this.subgraph },
+          extensions: { code, subgraph: this.subgraph, ...(backend ? { backend } : {}) },
         });
       }
       options.context.log?.warn({ err: error, subgraph: this.subgraph }, 'subgraph call failed');

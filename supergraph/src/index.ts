@@ -46,6 +46,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         config.subgraphTimeouts[name] ?? config.subgraphTimeoutMs,
         config.gitlabTokenSubgraphs.includes(name),
         config.subgraphRetry,
+        config.subgraphDeduplication,
       );
       return fetchMetrics ? fetchMetrics.observe(name, source) : source;
     },

@@ -15,6 +15,8 @@ export const noRetries: RetryPolicy = { retries: 0, backoffMs: 0 };
 /** What the call being sent may do; the fetcher cannot see the operation itself. */
 interface RetryScope {
   retries: number;
+  /** The operation is a query: it may be sent again, or shared with an identical one. */
+  query: boolean;
   onRetry?: (attempt: number, reason: string) => void;
 }
 
@@ -31,9 +33,12 @@ export function withRetries<T>(
   call: () => Promise<T>,
   onRetry?: RetryScope['onRetry'],
 ): Promise<T> {
-  const retries = document !== undefined && isQuery(document) ? policy.retries : 0;
-  return scope.run({ retries, onRetry }, call);
+  const query = document !== undefined && isQuery(document);
+  return scope.run({ retries: query ? policy.retries : 0, query, onRetry }, call);
 }
+
+/** Whether the subgraph call being sent is a query (false outside `withRetries`). */
+export const sendingQuery = (): boolean => scope.getStore()?.query ?? false;
 
 /** Whether a document's single operation is a query (the gateway sends one per call). */
 export function isQuery(document: string): boolean {
@@ -56,7 +61,7 @@ export function retryingFetch(
 ): (input: string, init?: RequestInit) => Promise<Response> {
   return async (input, init) => {
     const deadline = Date.now() + timeoutMs;
-    const { retries, onRetry } = scope.getStore() ?? { retries: 0 };
+    const { retries, onRetry } = scope.getStore() ?? { retries: 0, query: false };
 
     for (let attempt = 0; ; attempt += 1) {
       let response: Response | undefined;

@@ -42,12 +42,16 @@ export async function provisionRedis(): Promise<void> {
   step("Installing Debian's redis-server with apt-get");
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const options = { env, timeout: 15 * 60_000, maxBuffer: 16 * 1024 * 1024 };
+  // Another apt-get (a second test worker installing the same package) holds dpkg's lock:
+  // wait for it rather than fail.
+  const waitForLock = ['-o', 'DPkg::Lock::Timeout=600'];
+  const install = [...waitForLock, 'install', '-y', '--no-install-recommends', 'redis-server'];
   try {
-    await run('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], options);
+    await run('apt-get', install, options);
   } catch {
     // A fresh machine may not know the package yet.
-    await run('apt-get', ['update'], options);
-    await run('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], options);
+    await run('apt-get', [...waitForLock, 'update'], options);
+    await run('apt-get', install, options);
   }
   if (!(await hasRedisServer())) {
     throw new MissingPrerequisite('redis-server', 'apt-get ran, but redis-server is not on PATH');
