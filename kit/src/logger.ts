@@ -6,6 +6,9 @@ export type { Logger };
  * Structured JSON logs. Anything that may carry a credential is redacted
  * wherever it appears in a log record. Lines go to stdout unless `destination` is given
  * (tests read them back).
+ *
+ * Services pass the level their config.ts read (ObservabilityConfig.logLevel); the default
+ * reads LOG_LEVEL for command-line tools and test helpers, which have no config.ts.
  */
 export function createLogger(
   name: string,

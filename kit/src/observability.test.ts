@@ -5,6 +5,7 @@ import { acceptRequestId } from './request-context';
 describe('observability settings', () => {
   it('keep metrics and tracing off unless configured', () => {
     expect(readObservabilityConfig({}, 'projects')).toEqual({
+      logLevel: 'info',
       metrics: undefined,
       tracing: undefined,
     });
@@ -20,7 +21,18 @@ describe('observability settings', () => {
     expect(config.tracing).toEqual({ endpoint: 'http://otel:4318', serviceName: 'projects' });
   });
 
+  it('read the log level, every pino level included', () => {
+    for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) {
+      expect(readObservabilityConfig({ LOG_LEVEL: level }, 'lineage').logLevel).toBe(level);
+    }
+    // Empty is unset, as for every other setting.
+    expect(readObservabilityConfig({ LOG_LEVEL: '' }, 'lineage').logLevel).toBe('info');
+  });
+
   it('name the setting that is wrong', () => {
+    expect(() => readObservabilityConfig({ LOG_LEVEL: 'INFO' }, 'gateway')).toThrow(
+      /configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, not "INFO"/,
+    );
     expect(() => readObservabilityConfig({ METRICS_PORT: 'x' }, 'gateway')).toThrow(/METRICS_PORT/);
     expect(() =>
       readObservabilityConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'otel:4318' }, 'gateway'),

@@ -27,7 +27,7 @@ import {
   ServiceMetrics,
   type MetricsListener,
 } from './metrics';
-import { readObservabilityConfig, type ObservabilityConfig } from './observability';
+import type { ObservabilityConfig } from './observability';
 import { passRequestIdToBackends, requestLog, requestScope } from './request-context';
 import { flushTraces, startTracing, traceRequests } from './tracing';
 
@@ -81,8 +81,11 @@ export interface ServeOptions<TContext extends BaseContext> {
    * (the gateway, which answers in part while a subgraph is down).
    */
   health?: 'ready' | 'live';
-  /** Metrics and tracing; default read from the process's environment (see observability.ts). */
-  observability?: ObservabilityConfig;
+  /**
+   * Metrics and tracing, as the service's config.ts read them (readObservabilityConfig); never
+   * read here, so that a bad setting stops the service before anything starts.
+   */
+  observability: ObservabilityConfig;
   /** Metrics the caller registers its own series with; created here when metrics are on. */
   metrics?: ServiceMetrics;
   usageReporting?: UsageReportingOptions;
@@ -109,7 +112,7 @@ export async function serveGraphQL<TContext extends BaseContext>(
   options: ServeOptions<TContext>,
 ): Promise<Running> {
   const { name, log } = options;
-  const observability = options.observability ?? readObservabilityConfig(process.env, name);
+  const { observability } = options;
   if (observability.tracing) startTracing(observability.tracing, log);
   const metrics =
     options.metrics ?? (observability.metrics && new ServiceMetrics(observability.metrics));

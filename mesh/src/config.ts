@@ -1,4 +1,10 @@
-import { readPort, readString, readUrl } from '@renku-supergraph/kit';
+import {
+  readObservabilityConfig,
+  readPort,
+  readString,
+  readUrl,
+  type ObservabilityConfig,
+} from '@renku-supergraph/kit';
 
 type Env = Record<string, string | undefined>;
 
@@ -12,6 +18,8 @@ export interface GitLabSubgraphConfig {
    * without `/api/v4`.
    */
   gitlabUrl: string;
+  /** `LOG_LEVEL`, `METRICS_*`, `OTEL_*`: see kit's observability.ts. */
+  observability: ObservabilityConfig;
 }
 
 export function readGitLabConfig(env: Env): GitLabSubgraphConfig {
@@ -19,5 +27,6 @@ export function readGitLabConfig(env: Env): GitLabSubgraphConfig {
     port: readPort(env, 'PORT', 4005),
     host: readString(env, 'HOST', '127.0.0.1'),
     gitlabUrl: readUrl(env, 'GITLAB_URL', 'http://127.0.0.1:8929'),
+    observability: readObservabilityConfig(env, 'gitlab'),
   };
 }

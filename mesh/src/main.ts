@@ -3,8 +3,9 @@ import { createLogger, stopOnSignal } from '@renku-supergraph/kit';
 import { readGitLabConfig, startGitLabSubgraph } from './index';
 
 async function main(): Promise<void> {
-  const log = createLogger('gitlab');
-  const running = await startGitLabSubgraph(readGitLabConfig(process.env), log);
+  const config = readGitLabConfig(process.env);
+  const log = createLogger('gitlab', config.observability.logLevel);
+  const running = await startGitLabSubgraph(config, log);
   stopOnSignal(running, log);
 }
 

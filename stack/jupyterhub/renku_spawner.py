@@ -31,7 +31,8 @@ string_options = {'project', 'commit', 'branch', 'image', 'resourceClass', 'repo
 known_options = string_options | {'environment'}
 
 environment_name = re.compile(r'^[A-Za-z_][A-Za-z0-9_]{0,127}$')
-# Set by the hub or this spawner; a session may not replace them.
+# Set by the hub or this spawner; a session may not replace them. The same list as the
+# Kubernetes spawner's and the sessions subgraph's (tests/deploy/kubespawner.test.ts).
 reserved_environment = {
     'HOME',
     'PATH',
@@ -43,6 +44,9 @@ reserved_environment = {
     'CPU_GUARANTEE',
     'MALLOC_ARENA_MAX',
     'VIRTUAL_ENV',
+    # Set by KubeSpawner; refused here too, so that a session starts alike on both.
+    'JUPYTER_IMAGE',
+    'JUPYTER_IMAGE_SPEC',
 }
 reserved_environment_prefixes = ('JUPYTERHUB_', 'JPY_')
 

@@ -4,10 +4,12 @@ import { createLogger, serveClusterMetrics, stopOnSignal } from '@renku-supergra
 import { readGatewayConfig, startGateway } from './index';
 import { runWorkers } from './workers';
 
-const log = createLogger('gateway');
+// Replaced by one at the configured level once the configuration is read.
+let log = createLogger('gateway', 'info');
 
 try {
   const config = readGatewayConfig();
+  log = createLogger('gateway', config.observability.logLevel);
   runWorkers(config.workers, () => startGateway(config, log), log)
     .then(async (running) => {
       if (running) return stopOnSignal(running, log);

@@ -44,6 +44,8 @@ interface Fault {
   subgraphs: string[];
   /** The parts of the answer that are null meanwhile; everything else stays as it was. */
   nulled: string[];
+  /** The backend the projects subgraph's errors name, when it is the one down. */
+  projectsBackend?: string;
 }
 
 const faults: Fault[] = [
@@ -63,7 +65,14 @@ const faults: Fault[] = [
   { service: 'projects', subgraphs: ['projects'], nulled: ['project'] },
   { service: 'lineage', subgraphs: ['lineage'], nulled: ['project.lineage'] },
   // Projects, lineage and the sessions subgraph's access checks all read Neo4j.
-  { service: 'neo4j', subgraphs: ['projects', 'lineage', 'sessions'], nulled: ['project'] },
+  // The load is signed in: projects reads the caller's memberships before any field and must
+  // still answer Neo4j's own error on the field, as for anonymous callers (issue #8).
+  {
+    service: 'neo4j',
+    subgraphs: ['projects', 'lineage', 'sessions'],
+    nulled: ['project'],
+    projectsBackend: 'neo4j',
+  },
 ];
 
 /** A copy of `data` without the given dotted paths. */
@@ -202,7 +211,10 @@ describe('the gateway under a steady load while backends fail', () => {
   });
 
   /** Each answer is HTTP 200, with the fault's parts null and typed errors, the rest intact. */
-  const expectDegraded = (during: Observed[], { subgraphs, nulled }: Omit<Fault, 'service'>) => {
+  const expectDegraded = (
+    during: Observed[],
+    { subgraphs, nulled, projectsBackend }: Omit<Fault, 'service'>,
+  ) => {
     expect(during.length).toBeGreaterThan(0);
     for (const answer of during) {
       expect(answer.status).toBe(200);
@@ -213,6 +225,10 @@ describe('the gateway under a steady load while backends fail', () => {
       for (const error of answer.body!.errors!) {
         expect(error.extensions).toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
         expect(subgraphs).toContain(error.extensions?.subgraph);
+        if (projectsBackend && error.extensions?.subgraph === 'projects') {
+          expect(error.extensions).toMatchObject({ backend: projectsBackend });
+          expect(error.path).toEqual(['project']);
+        }
       }
     }
   };

@@ -66,17 +66,11 @@ beforeAll(async () => {
   collector = await startReceiver();
   ingress = await startReceiver();
 
-  // The subgraph's own config has no observability settings yet: kit reads them from the
-  // process's environment, as a subgraph in a container does.
-  process.env.METRICS_PORT = '0';
-  try {
-    subgraph = await startProjectsSubgraph(
-      readProjectsConfig({ PORT: '0', NEO4J_URI: database.url }),
-      createLogger('projects', 'debug', subgraphLogs.stream),
-    );
-  } finally {
-    delete process.env.METRICS_PORT;
-  }
+  // Read by the subgraph's own config.ts, as every other setting (issue #8).
+  subgraph = await startProjectsSubgraph(
+    readProjectsConfig({ PORT: '0', NEO4J_URI: database.url, METRICS_PORT: '0' }),
+    createLogger('projects', 'debug', subgraphLogs.stream),
+  );
 
   gateway = await startGateway(
     readGatewayConfig({

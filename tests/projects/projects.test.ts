@@ -6,10 +6,11 @@ import path from 'node:path';
 import { createLogger, type Running } from '../../kit/src';
 import { provisionNeo4j, startNeo4j } from '../../stack/src/services/neo4j';
 import { readProjectsConfig, startProjectsSubgraph } from '../../subgraphs/projects/src';
+import { startIssuer, type Issuer } from './issuer';
 
 interface Answer {
   data?: Record<string, any> | null;
-  errors?: { message: string; extensions?: Record<string, unknown> }[];
+  errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[];
 }
 
 const deepPath = 'renku/data-science/team/zhbikes';
@@ -27,6 +28,7 @@ describe('projects subgraph on a real Neo4j', () => {
   let graph: Awaited<ReturnType<typeof startNeo4j>>;
   let seeder: Driver;
   let subgraph: Running;
+  let issuer: Issuer;
 
   beforeAll(async () => {
     await provisionNeo4j();
@@ -36,9 +38,11 @@ describe('projects subgraph on a real Neo4j', () => {
     seeder = neo4j.driver(graph.url);
     await seed(seeder);
 
+    issuer = await startIssuer('renku-supergraph');
     const config = readProjectsConfig({
       PORT: '0',
       NEO4J_URI: graph.url,
+      KEYCLOAK_ISSUER: issuer.url,
       // The outage test should not wait out the production retry budget.
       NEO4J_RETRY_TIMEOUT_MS: '500',
     });
@@ -47,15 +51,20 @@ describe('projects subgraph on a real Neo4j', () => {
 
   afterAll(async () => {
     await subgraph?.stop();
+    await issuer?.stop();
     await seeder?.close();
     await graph?.stop();
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function ask(query: string, variables: Record<string, unknown> = {}): Promise<Answer> {
+  async function ask(
+    query: string,
+    variables: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ): Promise<Answer> {
     const response = await fetch(subgraph.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify({ query, variables }),
     });
     return (await response.json()) as Answer;
@@ -198,6 +207,21 @@ describe('projects subgraph on a real Neo4j', () => {
       subgraph: 'projects',
     });
     expect(answer.errors?.[0].message).not.toMatch(/bolt|127\.0\.0\.1|ServiceUnavailable/);
+
+    // Signed in, the same typed error on the field, though the caller's memberships are read
+    // before any field (issue #8: the whole request failed, so the gateway named no backend).
+    const signedIn = await ask(
+      `{ projects { totalCount } }`,
+      {},
+      { authorization: `Bearer ${issuer.sign()}` },
+    );
+    expect(signedIn.data).toEqual(answer.data);
+    expect(signedIn.errors).toHaveLength(1);
+    expect(signedIn.errors?.[0]).toMatchObject({
+      message: answer.errors?.[0].message,
+      path: ['projects'],
+      extensions: { code: 'BACKEND_UNAVAILABLE', backend: 'neo4j', subgraph: 'projects' },
+    });
 
     const health = await fetch(subgraph.url.replace(/\/graphql$/, '/health'));
     expect(health.status).toBe(503);

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { exclusively, readIfExists } from '../lock';
-import { cacheDir } from '../paths';
+import { cacheDir, repoRoot } from '../paths';
 import { MissingPrerequisite, step } from '../progress';
 
 /** Built from source through the Go module proxy: Helm publishes its binaries elsewhere. */
@@ -21,6 +22,10 @@ const toolsDir = path.join(cacheDir, 'deploy-tools');
 const helmBin = path.join(toolsDir, `helm-${helmVersion}`, 'helm');
 const venvDir = path.join(toolsDir, `kubernetes-validate-${kubernetesValidateVersion}`);
 const venvStamp = path.join(venvDir, '.provisioned');
+/** JupyterHub and KubeSpawner as the chart's hub runs them, for renku_kubespawner.py. */
+const hubRequirements = path.join(repoRoot, 'deploy', 'jupyterhub', 'requirements.txt');
+const hubVenvDir = path.join(toolsDir, 'kubespawner');
+const hubVenvStamp = path.join(hubVenvDir, '.requirements.sha256');
 const routerSchema = path.join(toolsDir, `apollo-router-${routerVersion}.config.schema.json`);
 const lockFile = path.join(toolsDir, 'provision.lock');
 const logFile = path.join(cacheDir, 'logs', 'deploy-tools.log');
@@ -37,14 +42,16 @@ export interface DeployTools {
   python: string;
   /** The JSON schema of the router's YAML configuration (draft 7). */
   routerConfigSchema: string;
+  /** A Python with JupyterHub and KubeSpawner (deploy/jupyterhub/requirements.txt). */
+  kubespawnerPython: string;
 }
 
 /**
  * Provisions what checks the deployment files offline: Helm (go install), kubernetes-validate
- * (pip, in its own virtual environment) and the Apollo Router's configuration schema (from its
- * crate, fetched by cargo). Each lands in `<cache>/deploy-tools` once; Go, pip and cargo keep
- * their downloads in the home folder for the next clean checkout. Safe to call from several
- * processes at once.
+ * (pip, in its own virtual environment), the Apollo Router's configuration schema (from its
+ * crate, fetched by cargo) and JupyterHub with KubeSpawner (pip, another virtual environment).
+ * Each lands in `<cache>/deploy-tools` once; Go, pip and cargo keep their downloads in the home
+ * folder for the next clean checkout. Safe to call from several processes at once.
  */
 export async function provisionDeployTools(): Promise<void> {
   if (isProvisioned()) return;
@@ -53,6 +60,7 @@ export async function provisionDeployTools(): Promise<void> {
     if (!(await works(helmBin, ['version', '--short']))) await buildHelm();
     if (readIfExists(venvStamp) !== kubernetesValidateVersion) await installValidator();
     if (!fs.existsSync(routerSchema)) await extractRouterSchema();
+    if (readIfExists(hubVenvStamp) !== hubRequirementsHash()) await installKubeSpawner();
   });
 }
 
@@ -66,6 +74,7 @@ export function deployTools(): DeployTools {
     kubernetesValidate: path.join(venvDir, 'bin', 'kubernetes-validate'),
     python: path.join(venvDir, 'bin', 'python'),
     routerConfigSchema: routerSchema,
+    kubespawnerPython: path.join(hubVenvDir, 'bin', 'python'),
   };
 }
 
@@ -73,8 +82,13 @@ function isProvisioned(): boolean {
   return (
     fs.existsSync(helmBin) &&
     readIfExists(venvStamp) === kubernetesValidateVersion &&
-    fs.existsSync(routerSchema)
+    fs.existsSync(routerSchema) &&
+    readIfExists(hubVenvStamp) === hubRequirementsHash()
   );
+}
+
+function hubRequirementsHash(): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(hubRequirements)).digest('hex');
 }
 
 async function buildHelm(): Promise<void> {
@@ -118,6 +132,17 @@ async function installValidator(): Promise<void> {
   const args = ['install', '--no-input', '--disable-pip-version-check'];
   await mustRun(pip, [...args, `kubernetes-validate==${kubernetesValidateVersion}`]);
   fs.writeFileSync(venvStamp, kubernetesValidateVersion);
+}
+
+/** A fresh environment each time, so that nothing older requirements left behind remains. */
+async function installKubeSpawner(): Promise<void> {
+  step('JupyterHub and KubeSpawner from PyPI (pinned in deploy/jupyterhub/requirements.txt)');
+  fs.rmSync(hubVenvDir, { recursive: true, force: true });
+  await mustRun('python3', ['-m', 'venv', hubVenvDir]);
+  const pip = path.join(hubVenvDir, 'bin', 'pip');
+  const args = ['install', '--no-input', '--disable-pip-version-check', '-r', hubRequirements];
+  await mustRun(pip, args);
+  fs.writeFileSync(hubVenvStamp, hubRequirementsHash());
 }
 
 /**

@@ -16,6 +16,7 @@ describe('identity configuration', () => {
         clientId: 'renku-identity',
         clientSecret: 's',
       },
+      observability: { logLevel: 'info', metrics: undefined, tracing: undefined },
     });
   });
 
@@ -38,6 +39,26 @@ describe('identity configuration', () => {
     expect(() => readIdentityConfig({ IDENTITY_CLIENT_SECRET: 's', PORT: 'x' })).toThrow('PORT');
     expect(() => readIdentityConfig({ IDENTITY_CLIENT_SECRET: 's', KEYCLOAK_URL: 'nope' })).toThrow(
       'KEYCLOAK_URL',
+    );
+  });
+});
+
+describe('observability settings of the identity subgraph', () => {
+  it('are read here, once, and stop start-up naming a bad one', () => {
+    const config = readIdentityConfig({
+      IDENTITY_CLIENT_SECRET: 's',
+      LOG_LEVEL: 'debug',
+      METRICS_PORT: '9464',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel:4318',
+    });
+
+    expect(config.observability).toEqual({
+      logLevel: 'debug',
+      metrics: { port: 9464, host: '127.0.0.1', maxOperations: 100 },
+      tracing: { endpoint: 'http://otel:4318', serviceName: 'identity' },
+    });
+    expect(() => readIdentityConfig({ IDENTITY_CLIENT_SECRET: 's', LOG_LEVEL: 'loud' })).toThrow(
+      /LOG_LEVEL/,
     );
   });
 });

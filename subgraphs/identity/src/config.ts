@@ -1,4 +1,11 @@
-import { ConfigError, readPort, readString, readUrl } from '@renku-supergraph/kit';
+import {
+  ConfigError,
+  readObservabilityConfig,
+  readPort,
+  readString,
+  readUrl,
+  type ObservabilityConfig,
+} from '@renku-supergraph/kit';
 
 type Env = Record<string, string | undefined>;
 
@@ -8,6 +15,8 @@ export interface IdentityConfig {
   /** `HOST`, default `127.0.0.1`. */
   host: string;
   keycloak: KeycloakConfig;
+  /** `LOG_LEVEL`, `METRICS_*`, `OTEL_*`: see kit's observability.ts. */
+  observability: ObservabilityConfig;
 }
 
 export interface KeycloakConfig {
@@ -46,6 +55,7 @@ export function readIdentityConfig(env: Env): IdentityConfig {
       clientId: readString(env, 'IDENTITY_CLIENT_ID', 'renku-identity'),
       clientSecret: readString(env, 'IDENTITY_CLIENT_SECRET'),
     },
+    observability: readObservabilityConfig(env, 'identity'),
   };
 }
 

@@ -43,6 +43,7 @@ export async function startIdentitySubgraph(config: IdentityConfig, log: Logger)
     schema: buildIdentitySchema(),
     log,
     port: config.port,
+    observability: config.observability,
     host: config.host,
     ready: () => admin.ready(),
     context: async (base) => ({

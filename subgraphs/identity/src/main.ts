@@ -2,10 +2,13 @@ import { createLogger, stopOnSignal } from '@renku-supergraph/kit';
 
 import { readIdentityConfig, startIdentitySubgraph } from './index';
 
-const log = createLogger('identity');
+// Replaced by one at the configured level once the configuration is read.
+let log = createLogger('identity', 'info');
 
 async function main(): Promise<void> {
-  const running = await startIdentitySubgraph(readIdentityConfig(process.env), log);
+  const config = readIdentityConfig(process.env);
+  log = createLogger('identity', config.observability.logLevel);
+  const running = await startIdentitySubgraph(config, log);
   stopOnSignal(running, log);
 }
 

@@ -13,12 +13,17 @@ describe('readLineageConfig', () => {
         clockToleranceSec: 30,
       },
       webhooks: { ...defaultWebhookConfig, renkuCommand: undefined },
+      observability: { logLevel: 'info', metrics: undefined, tracing: undefined },
     });
   });
 
   it('names the setting that is wrong', () => {
     expect(() => readLineageConfig({ NEO4J_URI: 'not a url' })).toThrow(/NEO4J_URI/);
     expect(() => readLineageConfig({ PORT: 'high' })).toThrow(/PORT/);
+    expect(() => readLineageConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    expect(() => readLineageConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'otel:4318' })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT/,
+    );
     expect(() => readLineageConfig({ NEO4J_USER: 'neo4j' })).toThrow(/NEO4J_PASSWORD/);
     expect(() => readLineageConfig({ LINEAGE_WORKER_POLL_MS: '0' })).toThrow(
       /LINEAGE_WORKER_POLL_MS/,

@@ -1,10 +1,12 @@
 import {
   ConfigError,
   readBoolean,
+  readObservabilityConfig,
   readPort,
   readString,
   readTokenVerifierOptions,
   readUrl,
+  type ObservabilityConfig,
   type TokenVerifierOptions,
 } from '@renku-supergraph/kit';
 
@@ -26,6 +28,11 @@ export interface LineageConfig {
   auth?: TokenVerifierOptions;
   /** Webhook ingestion; every setting has a default (`defaultWebhookConfig`). */
   webhooks?: Partial<WebhookConfig>;
+  /**
+   * `LOG_LEVEL`, `METRICS_*`, `OTEL_*` (kit's observability.ts); default: info, no metrics or
+   * traces.
+   */
+  observability?: ObservabilityConfig;
 }
 
 export interface WebhookConfig {
@@ -76,6 +83,7 @@ export function readLineageConfig(env: Record<string, string | undefined>): Line
     neo4j: readNeo4jConfig(env),
     auth: readTokenVerifierOptions(env),
     webhooks: readWebhookConfig(env),
+    observability: readObservabilityConfig(env, 'lineage'),
   };
 }
 

@@ -5,6 +5,7 @@ import {
   createTokenVerifier,
   failRootFieldsOnBadToken,
   type Logger,
+  readObservabilityConfig,
   readTokenVerifierOptions,
   type Running,
   serveGraphQL,
@@ -68,6 +69,8 @@ export async function startLineageSubgraph(config: LineageConfig, log: Logger): 
       log,
       port: config.port,
       host: config.host,
+      // Configs built in code (tests, benches) may leave it out: info, no metrics or traces.
+      observability: config.observability ?? readObservabilityConfig({}, 'lineage'),
       context: async (base) => {
         const auth = await authenticate(verify, base.authorization);
         return {

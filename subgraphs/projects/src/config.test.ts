@@ -19,6 +19,7 @@ describe('readProjectsConfig', () => {
         jwksUrl: undefined,
         audience: 'renku-supergraph',
       },
+      observability: { logLevel: 'info', metrics: undefined, tracing: undefined },
     });
   });
 
@@ -36,6 +37,9 @@ describe('readProjectsConfig', () => {
       KEYCLOAK_ISSUER: 'http://keycloak.internal:8080/realms/renku',
       KEYCLOAK_JWKS_URL: 'http://keycloak.internal:8080/realms/renku/certs',
       KEYCLOAK_AUDIENCE: 'renku-projects',
+      LOG_LEVEL: 'warn',
+      METRICS_PORT: '9464',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel:4318',
     });
 
     expect(config).toEqual({
@@ -53,11 +57,18 @@ describe('readProjectsConfig', () => {
         jwksUrl: 'http://keycloak.internal:8080/realms/renku/certs',
         audience: 'renku-projects',
       },
+      observability: {
+        logLevel: 'warn',
+        metrics: { port: 9464, host: '127.0.0.1', maxOperations: 100 },
+        tracing: { endpoint: 'http://otel:4318', serviceName: 'projects' },
+      },
     });
   });
 
   it.each([
     [{ NEO4J_URI: 'http://127.0.0.1:7474' }, 'NEO4J_URI'],
+    [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
+    [{ METRICS_PORT: 'ninety' }, 'METRICS_PORT'],
     [{ NEO4J_URI: 'not a uri' }, 'NEO4J_URI'],
     [{ NEO4J_USER: 'reader' }, 'NEO4J_PASSWORD'],
     [{ NEO4J_PASSWORD: 'secret' }, 'NEO4J_USER'],

@@ -1,10 +1,12 @@
 import {
   readInteger,
   readNeo4jSettings,
+  readObservabilityConfig,
   readPort,
   readString,
   readUrl,
   type Neo4jSettings,
+  type ObservabilityConfig,
 } from '@renku-supergraph/kit';
 
 type Env = Record<string, string | undefined>;
@@ -32,6 +34,8 @@ export interface ProjectsConfig {
     /** `KEYCLOAK_AUDIENCE`, default `renku-supergraph`. */
     audience: string;
   };
+  /** `LOG_LEVEL`, `METRICS_*`, `OTEL_*`: see kit's observability.ts. */
+  observability: ObservabilityConfig;
 }
 
 export function readProjectsConfig(env: Env): ProjectsConfig {
@@ -48,5 +52,6 @@ export function readProjectsConfig(env: Env): ProjectsConfig {
       jwksUrl: env.KEYCLOAK_JWKS_URL ? readUrl(env, 'KEYCLOAK_JWKS_URL') : undefined,
       audience: readString(env, 'KEYCLOAK_AUDIENCE', 'renku-supergraph'),
     },
+    observability: readObservabilityConfig(env, 'projects'),
   };
 }

@@ -6,6 +6,7 @@ import {
   type Logger,
   type Running,
 } from '@renku-supergraph/kit';
+import { GraphQLError } from 'graphql';
 
 import { Catalogue } from './catalogue';
 import type { ProjectsConfig } from './config';
@@ -50,22 +51,27 @@ export async function startProjectsSubgraph(config: ProjectsConfig, log: Logger)
       schema: failRootFieldsOnBadToken(buildProjectsSchema()),
       log,
       port: config.port,
+      observability: config.observability,
       host: config.host,
       ready: () => graph.ready(),
       context: async (base, req) => {
         const auth = await authenticate(verify, base.authorization);
         const user = auth.caller;
+        const memberships = user ? await membershipsOf(catalogue, user.username) : undefined;
         const caller: Caller = user
           ? {
               kind: 'user',
               username: user.username,
               email: user.email ?? null,
-              memberOf: await catalogue.membershipsOf(user.username),
+              memberOf: memberships?.paths ?? [],
             }
           : anonymous;
         return {
           ...base,
-          authFailure: auth.authFailure,
+          // Without its memberships the caller is not known well enough to answer anything:
+          // every root field fails with Neo4j's own error, as an anonymous caller's fields do
+          // when they read Neo4j (see membershipsOf).
+          authFailure: auth.authFailure ?? memberships?.failure,
           caller,
           catalogue,
           searchIndex,
@@ -87,4 +93,22 @@ export async function startProjectsSubgraph(config: ProjectsConfig, log: Logger)
       await driver.close();
     },
   };
+}
+
+/**
+ * The projects a signed-in caller is a member of, or why they cannot be read. Thrown from the
+ * context function, Neo4j's BACKEND_UNAVAILABLE would fail the whole request with HTTP 500,
+ * which the gateway reports as the subgraph not answering; kept instead, it fails the fields.
+ */
+async function membershipsOf(
+  catalogue: Catalogue,
+  username: string,
+): Promise<{ paths?: string[]; failure?: GraphQLError }> {
+  try {
+    return { paths: await catalogue.membershipsOf(username) };
+  } catch (error) {
+    // translateNeo4jError's typed errors; anything else is a bug and stays one.
+    if (error instanceof GraphQLError) return { failure: error };
+    throw error;
+  }
 }

@@ -2,10 +2,13 @@ import { createLogger, stopOnSignal } from '@renku-supergraph/kit';
 
 import { readProjectsConfig, startProjectsSubgraph } from './index';
 
-const log = createLogger('projects');
+// Replaced by one at the configured level once the configuration is read.
+let log = createLogger('projects', 'info');
 
 async function main(): Promise<void> {
-  const running = await startProjectsSubgraph(readProjectsConfig(process.env), log);
+  const config = readProjectsConfig(process.env);
+  log = createLogger('projects', config.observability.logLevel);
+  const running = await startProjectsSubgraph(config, log);
   stopOnSignal(running, log);
 }
 

@@ -42,3 +42,22 @@ describe('the Neo4j settings of the sessions subgraph', () => {
     expect(read).toThrow(setting);
   });
 });
+
+describe('the observability settings of the sessions subgraph', () => {
+  it('are read with the rest of its configuration', () => {
+    expect(readSessionsConfig({ ...required, LOG_LEVEL: 'error' }).observability).toEqual({
+      logLevel: 'error',
+      metrics: undefined,
+      tracing: undefined,
+    });
+  });
+
+  it.each([
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ METRICS_PORT: '9464', METRICS_MAX_OPERATIONS: '0' }, 'METRICS_MAX_OPERATIONS'],
+  ])('refuses %j naming %s', (env, setting) => {
+    const read = () => readSessionsConfig({ ...required, ...env });
+    expect(read).toThrow(ConfigError);
+    expect(read).toThrow(setting);
+  });
+});

@@ -1,9 +1,11 @@
 import {
   readNeo4jSettings,
+  readObservabilityConfig,
   readPort,
   readString,
   readUrl,
   type Neo4jSettings,
+  type ObservabilityConfig,
 } from '@renku-supergraph/kit';
 import path from 'node:path';
 
@@ -52,6 +54,8 @@ export interface SessionsConfig {
    * and a failure is known only while the hub remembers it.
    */
   sessionsDir?: string;
+  /** `LOG_LEVEL`, `METRICS_*`, `OTEL_*`: see kit's observability.ts. */
+  observability: ObservabilityConfig;
 }
 
 /** The committed default, beside `src/` and `dist/` alike. */
@@ -79,5 +83,6 @@ export function readSessionsConfig(env: Env): SessionsConfig {
     sessionsDir: env.JUPYTERHUB_SESSIONS_DIR
       ? path.resolve(readString(env, 'JUPYTERHUB_SESSIONS_DIR'))
       : undefined,
+    observability: readObservabilityConfig(env, 'sessions'),
   };
 }

@@ -60,6 +60,7 @@ export async function startSessionsSubgraph(config: SessionsConfig, log: Logger)
       schema: failRootFieldsOnBadToken(buildSessionsSchema()),
       log,
       port: config.port,
+      observability: config.observability,
       host: config.host,
       // With our token, so that a hub that no longer knows it is not reported ready.
       ready: async () => {

@@ -3,8 +3,9 @@ import { createLogger, stopOnSignal } from '@renku-supergraph/kit';
 import { readSessionsConfig, startSessionsSubgraph } from './index';
 
 async function main(): Promise<void> {
-  const log = createLogger('sessions');
-  const running = await startSessionsSubgraph(readSessionsConfig(process.env), log);
+  const config = readSessionsConfig(process.env);
+  const log = createLogger('sessions', config.observability.logLevel);
+  const running = await startSessionsSubgraph(config, log);
   stopOnSignal(running, log);
 }
 

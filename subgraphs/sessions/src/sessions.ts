@@ -371,8 +371,12 @@ function checkStartRequest(request: StartRequest): void {
 }
 
 const environmentName = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-/** Set by the hub or the spawner for every session (see stack/jupyterhub/renku_spawner.py). */
-const reservedNames = new Set([
+/**
+ * Set by the hub or the spawner for every session: the same lists as the spawners' (local
+ * stack/jupyterhub/renku_spawner.py, Kubernetes deploy/jupyterhub/renku_kubespawner.py), kept
+ * equal by tests/deploy/kubespawner.test.ts.
+ */
+export const reservedEnvironmentNames: ReadonlySet<string> = new Set([
   'HOME',
   'PATH',
   'USER',
@@ -383,7 +387,10 @@ const reservedNames = new Set([
   'CPU_GUARANTEE',
   'MALLOC_ARENA_MAX',
   'VIRTUAL_ENV',
+  'JUPYTER_IMAGE',
+  'JUPYTER_IMAGE_SPEC',
 ]);
+export const reservedEnvironmentPrefixes = ['JUPYTERHUB_', 'JPY_'];
 const maxVariables = 64;
 const maxValueLength = 32 * 1024;
 
@@ -400,7 +407,10 @@ function checkEnvironment(environment: { name: string; value: string }[]): void 
         `environment variable names are letters, digits and _, not starting with a digit: ${JSON.stringify(name.slice(0, 130))}`,
       );
     }
-    if (reservedNames.has(name) || /^(JUPYTERHUB_|JPY_)/.test(name)) {
+    if (
+      reservedEnvironmentNames.has(name) ||
+      reservedEnvironmentPrefixes.some((prefix) => name.startsWith(prefix))
+    ) {
       throw new SessionError(
         'invalid',
         `environment variable ${name} is set by the session itself`,
