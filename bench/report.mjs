@@ -146,16 +146,17 @@ subgraphs; \`tests/backend-calls/\` asserts these numbers.
 | \`projects(first: n) { datasets { files } }\` | Neo4j (projects) | 2 | 2 | 2 | no |
 | \`projects(first: n) { lineage(filePath) }\` | Neo4j (lineage) | 1 | 1 | 1 | no: one query per step of the longest walk, for all projects together (was 13 per project) |
 | \`project { branches(first: n) }\` | GitLab | 1 | 1 | 1 | no |
-| \`projects(first: n) { webUrl defaultBranch starCount forksCount statistics }\` | GitLab | 1 | 10 | 100 | yes: one call per project, shared by all its facts (REST has no bulk lookup) |
+| \`projects(first: n) { webUrl defaultBranch starCount forksCount statistics }\` | GitLab | 1 | 1 | 2 | no: one GraphQL \`projects(fullPaths:)\` call per 50 projects, shared by all their facts (was one REST call per project: 1, 10, 100) |
 | \`Project.sessions\` for n projects (one entity fetch) | JupyterHub | 1 | 1 | 1 | no (0 for anonymous callers) |
 | \`users(first: n)\` | Keycloak admin API | 2 | 2 | 2 | no |
 | \`User\` references by n distinct usernames | Keycloak admin API | 1 | 10 | 100 | yes: one call per distinct user (n references to one user: 1) |
 
 The lineage subgraph's N+1 is gone: a page of 50 projects with lineage made 650 Neo4j
 queries before and took longer than the gateway's 10 s subgraph timeout under load; now the
-walks of all projects of a request share one query per step. GitLab and Keycloak are limited
-by their APIs; a session list only ever holds the caller's own sessions, so its owners are one
-distinct user.
+walks of all projects of a request share one query per step. The GitLab facts of a list go
+through GitLab's GraphQL API, which looks up to 50 projects at once where REST takes one per
+call. Keycloak is limited by its API; a session list only ever holds the caller's own sessions,
+so its owners are one distinct user.
 `;
 
 export function writeReport(file, run) {

@@ -1,40 +1,30 @@
 import type { MeshInstance } from '@graphql-mesh/runtime';
-import { ErrorCode, apiError, backendError, type Logger } from '@renku-supergraph/kit';
+import { ErrorCode, apiError, type Logger } from '@renku-supergraph/kit';
 import type { GraphQLError } from 'graphql';
 import gql from 'graphql-tag';
 
+import { gitlabError, logGitLabFailure, type Subject } from './gitlab-errors';
 import type { MeshCallContext, ResponseRecorder } from './mesh';
 import {
   commitFields,
-  projectQuery,
   toBranch,
   toCommit,
   toFile,
   toMember,
-  toProject,
   toTreeEntry,
   type GitLabBranch,
   type GitLabCommit,
   type GitLabFile,
   type GitLabMember,
-  type GitLabProject,
   type GitLabTreeEntry,
   type RawBranch,
   type RawCommit,
   type RawFile,
   type RawMember,
-  type RawProject,
   type RawTreeEntry,
 } from './rest';
 
-export type {
-  GitLabBranch,
-  GitLabCommit,
-  GitLabFile,
-  GitLabMember,
-  GitLabProject,
-  GitLabTreeEntry,
-} from './rest';
+export type { GitLabBranch, GitLabCommit, GitLabFile, GitLabMember, GitLabTreeEntry } from './rest';
 
 /** One page of an offset-paged list, with what GitLab's headers say about the others. */
 export interface GitLabPage<T> {
@@ -131,16 +121,11 @@ const membersQuery = gql`
   }
 `;
 
-/** What a GitLab call is about, for the messages of its errors. */
-interface Subject {
-  projectPath: string;
-  /** What inside the project was asked for, e.g. `file "a b.csv" at master`. */
-  part?: string;
-}
-
 /**
- * GitLab REST v4 through the generated mesh, one call per method. Each call carries the
- * caller's GitLab token, or none; GitLab's refusals become client errors here, in one place.
+ * GitLab REST v4 through the generated mesh, one call per method: the lists and files of one
+ * project (its facts come from GitLab's GraphQL API, `project-facts.ts`). Each call carries
+ * the caller's GitLab token, or none; GitLab's refusals become client errors in
+ * `gitlab-errors.ts`, shared by both.
  */
 export class GitLabApi {
   constructor(
@@ -148,17 +133,6 @@ export class GitLabApi {
     private readonly gitlabUrl: string,
     private readonly log: Logger,
   ) {}
-
-  /** The project with its statistics, which GitLab includes for reporters and up only. */
-  async project(projectPath: string, token: string | undefined): Promise<GitLabProject> {
-    const { data } = await this.call<{ project: RawProject }>(
-      projectQuery,
-      { id: projectId(projectPath) },
-      token,
-      { projectPath },
-    );
-    return toProject(data.project);
-  }
 
   /** One page of branches, ordered by name as GitLab lists them. */
   branches(
@@ -289,41 +263,10 @@ export class GitLabApi {
   }
 
   private translate(error: GraphQLError | undefined, subject: Subject): GraphQLError {
-    const { projectPath, part } = subject;
-    const status = (error?.extensions?.response as { status?: unknown } | undefined)?.status;
-    const fromGitLab = { backend: 'gitlab' };
-    switch (status) {
-      case 401:
-        return apiError(
-          ErrorCode.Unauthenticated,
-          'GitLab did not accept the GitLab token of this request; sign in again',
-          fromGitLab,
-        );
-      case 403:
-        return apiError(
-          ErrorCode.Forbidden,
-          `GitLab refuses this caller access to ${projectPath}`,
-          fromGitLab,
-        );
-      case 404:
-        return apiError(
-          ErrorCode.NotFound,
-          part === undefined
-            ? `GitLab has no project ${projectPath}, or not one visible to this caller`
-            : `GitLab has no ${part} in ${projectPath}, or no such project visible to this caller`,
-          fromGitLab,
-        );
-    }
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      // We built a request GitLab finds malformed: our bug, not the caller's.
-      this.log.error({ status, projectPath, part }, 'GitLab refused a request of this subgraph');
-      return apiError(ErrorCode.Internal, 'internal error');
-    }
-    this.log.warn(
-      { err: error?.originalError ?? error, status, projectPath, part },
-      'GitLab call failed',
-    );
-    return backendError('gitlab', error);
+    const response = error?.extensions?.response as { status?: unknown } | undefined;
+    const status = typeof response?.status === 'number' ? response.status : undefined;
+    logGitLabFailure(this.log, status, subject, error?.originalError ?? error);
+    return gitlabError(status, subject, error);
   }
 }
 

@@ -3,11 +3,13 @@ import { serveGraphQL, type Logger, type Running } from '@renku-supergraph/kit';
 import type { GitLabSubgraphConfig } from './config';
 import { GitLabApi } from './gitlab';
 import { openGitLabMesh } from './mesh';
+import { GitLabProjectFacts } from './project-facts';
 import type { GitLabContext } from './resolvers';
 import { buildGitLabSchema } from './schema';
 
 export { readGitLabConfig, type GitLabSubgraphConfig } from './config';
 export { buildGitLabMesh, isMeshBuilt } from './mesh';
+export { fullPathsPerCall, projectFactsQuery } from './project-facts';
 
 /** The request header that carries the caller's GitLab token from the gateway. */
 export const gitlabTokenHeader = 'x-gitlab-token';
@@ -22,6 +24,7 @@ export async function startGitLabSubgraph(
 ): Promise<Running> {
   const mesh = await openGitLabMesh(log);
   const api = new GitLabApi(mesh, config.gitlabUrl, log);
+  const facts = new GitLabProjectFacts(config.gitlabUrl, log);
 
   let running: Running;
   try {
@@ -30,13 +33,12 @@ export async function startGitLabSubgraph(
       schema: buildGitLabSchema(),
       log,
       port: config.port,
+      observability: config.observability,
       host: config.host,
-      context: (base, req) => ({
-        ...base,
-        api,
-        gitlabToken: req.get(gitlabTokenHeader) || undefined,
-        projects: new Map(),
-      }),
+      context: (base, req) => {
+        const gitlabToken = req.get(gitlabTokenHeader) || undefined;
+        return { ...base, api, gitlabToken, projectFacts: facts.loader(gitlabToken) };
+      },
     });
   } catch (error) {
     mesh.destroy();

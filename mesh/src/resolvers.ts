@@ -1,15 +1,20 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { DateTime, type BaseContext } from '@renku-supergraph/kit';
+import type DataLoader from 'dataloader';
 
 import { pagedConnection } from './connection';
-import type { GitLabApi, GitLabMember, GitLabProject } from './gitlab';
+import type { GitLabApi, GitLabMember } from './gitlab';
+import type { GitLabProject } from './project-facts';
 
 export interface GitLabContext extends BaseContext {
   api: GitLabApi;
   /** The caller's GitLab token, from the `x-gitlab-token` header the gateway sets. */
   gitlabToken?: string;
-  /** One GitLab call per project and request, however many of its fields are asked for. */
-  projects: Map<string, Promise<GitLabProject>>;
+  /**
+   * The facts of every project of this request, by path: one GitLab GraphQL call per 50
+   * projects, however many projects and fields are asked for.
+   */
+  projectFacts: DataLoader<string, GitLabProject>;
 }
 
 interface ProjectReference {
@@ -21,28 +26,17 @@ interface PageArgs {
   after?: string | null;
 }
 
-function gitlabProject(
-  reference: ProjectReference,
-  context: GitLabContext,
-): Promise<GitLabProject> {
-  let project = context.projects.get(reference.path);
-  if (!project) {
-    project = context.api.project(reference.path, context.gitlabToken);
-    context.projects.set(reference.path, project);
-  }
-  return project;
-}
-
-/** A resolver of one fact of the project's `GET /projects/:id`, shared by all such facts. */
+/** A resolver of one of the project's facts; all facts of all projects share the loader. */
 function projectFact<K extends keyof GitLabProject>(key: K) {
   return async (project: ProjectReference, _args: unknown, context: GitLabContext) =>
-    (await gitlabProject(project, context))[key];
+    (await context.projectFacts.load(project.path))[key];
 }
 
 export const resolvers: GraphQLResolverMap<GitLabContext> = {
   DateTime,
   Project: {
-    // Nothing is fetched yet: each field asks GitLab for what it needs, and fails alone.
+    // Nothing is fetched yet: each field asks GitLab for what it needs, and fails alone. The
+    // facts of all representations go together; lists and files are one project's each.
     __resolveReference: (reference: ProjectReference) => ({ path: reference.path }),
     webUrl: projectFact('webUrl'),
     defaultBranch: projectFact('defaultBranch'),

@@ -17,51 +17,7 @@ export const commitFields = gql`
   }
 `;
 
-export const projectQuery = gql`
-  query Project($id: String!) {
-    project: getApiV4ProjectsId(id: $id, statistics: true) {
-      web_url
-      default_branch
-      star_count
-      forks_count
-      statistics {
-        commit_count
-        storage_size
-        repository_size
-        wiki_size
-        lfs_objects_size
-        job_artifacts_size
-        pipeline_artifacts_size
-        packages_size
-        snippets_size
-        uploads_size
-        container_registry_size
-      }
-    }
-  }
-`;
-
 type Nullable<T> = { [K in keyof T]: T[K] | null };
-
-export interface RawProject {
-  web_url: string | null;
-  default_branch: string | null;
-  star_count: number | null;
-  forks_count: number | null;
-  statistics: Nullable<{
-    commit_count: number;
-    storage_size: number;
-    repository_size: number;
-    wiki_size: number;
-    lfs_objects_size: number;
-    job_artifacts_size: number;
-    pipeline_artifacts_size: number;
-    packages_size: number;
-    snippets_size: number;
-    uploads_size: number;
-    container_registry_size: number;
-  }> | null;
-}
 
 export type RawCommit = Nullable<{
   id: string;
@@ -112,30 +68,6 @@ export type RawMember = Nullable<{
   access_level: number;
   expires_at: string;
 }>;
-
-/** GitLab's project facts that this subgraph shows; all from one `GET /projects/:id`. */
-export interface GitLabProject {
-  webUrl: string | null;
-  defaultBranch: string | null;
-  starCount: number | null;
-  forksCount: number | null;
-  /** Null where GitLab leaves them out: for callers below the Reporter role. */
-  statistics: ProjectStatistics | null;
-}
-
-export interface ProjectStatistics {
-  commitCount: number;
-  storageSize: number;
-  repositorySize: number;
-  wikiSize: number;
-  lfsObjectsSize: number;
-  jobArtifactsSize: number;
-  pipelineArtifactsSize: number;
-  packagesSize: number;
-  snippetsSize: number;
-  uploadsSize: number;
-  containerRegistrySize: number;
-}
 
 export interface GitLabCommit {
   id: string;
@@ -215,31 +147,6 @@ const roles: [number, MemberRole][] = [
 /** The role of an access level; a level between roles (custom roles) counts as the one below. */
 export function roleOf(accessLevel: number): MemberRole {
   return roles.find(([level]) => accessLevel >= level)?.[1] ?? 'NO_ACCESS';
-}
-
-export function toProject(raw: RawProject): GitLabProject {
-  const stats = raw.statistics;
-  return {
-    webUrl: raw.web_url,
-    defaultBranch: raw.default_branch,
-    starCount: raw.star_count,
-    forksCount: raw.forks_count,
-    statistics: stats
-      ? {
-          commitCount: stats.commit_count ?? 0,
-          storageSize: stats.storage_size ?? 0,
-          repositorySize: stats.repository_size ?? 0,
-          wikiSize: stats.wiki_size ?? 0,
-          lfsObjectsSize: stats.lfs_objects_size ?? 0,
-          jobArtifactsSize: stats.job_artifacts_size ?? 0,
-          pipelineArtifactsSize: stats.pipeline_artifacts_size ?? 0,
-          packagesSize: stats.packages_size ?? 0,
-          snippetsSize: stats.snippets_size ?? 0,
-          uploadsSize: stats.uploads_size ?? 0,
-          containerRegistrySize: stats.container_registry_size ?? 0,
-        }
-      : null,
-  };
 }
 
 export function toCommit(raw: RawCommit | null): GitLabCommit {

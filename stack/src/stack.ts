@@ -152,6 +152,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           managementPort: ports.keycloakManagement,
           dataDir: path.join(options.dataDir, 'keycloak'),
           logFile: path.join(logDir, 'keycloak.log'),
+          // "Sign in with GitLab" at Keycloak goes to the stand-in (identity brokering).
+          gitlabUrl: `http://127.0.0.1:${ports.gitlabStandin}`,
         }),
       ),
       keepAs('jupyterhub', () =>
@@ -271,6 +273,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           // Browser sign-in at /auth/login; Keycloak knows the callback of port 4000 only.
           KEYCLOAK_GATEWAY_CLIENT_SECRET: keycloak.gatewayClientSecret,
           GATEWAY_PUBLIC_URL: `http://localhost:${ports.gateway}`,
+          // Users who signed in with a password have no brokered GitLab token; the demo realm
+          // gives Ada a stand-in token in userinfo instead (stack/keycloak/README.md).
+          GITLAB_TOKEN_USERINFO_CLAIM: 'gitlab_token',
         },
         logDir,
       }),

@@ -38,6 +38,16 @@ describe('gateway configuration', () => {
     ]);
   });
 
+  it('reads the GitLab token from the broker of `gitlab`, with the userinfo fallback off', () => {
+    expect(readGatewayConfig({})).toMatchObject({
+      gitlabIdentityProvider: 'gitlab',
+      gitlabTokenClaim: undefined,
+    });
+    expect(
+      readGatewayConfig({ KEYCLOAK_GITLAB_IDP: 'gitlab-ce', GITLAB_TOKEN_USERINFO_CLAIM: 'gl' }),
+    ).toMatchObject({ gitlabIdentityProvider: 'gitlab-ce', gitlabTokenClaim: 'gl' });
+  });
+
   it('reads the query limits and refuses bad ones', () => {
     expect(readGatewayConfig({ MAX_QUERY_DEPTH: '8' }).limits.maxDepth).toBe(8);
     expect(() => readGatewayConfig({ MAX_QUERY_COST: '0' })).toThrow('MAX_QUERY_COST');

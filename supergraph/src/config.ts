@@ -60,6 +60,10 @@ export interface GatewayConfig {
   trustedDocuments?: TrustedDocumentOptions;
   /** The subgraphs that receive the caller's GitLab token (`x-gitlab-token`). */
   gitlabTokenSubgraphs: string[];
+  /** Keycloak's identity provider whose stored token is the caller's GitLab token. */
+  gitlabIdentityProvider: string;
+  /** A userinfo claim to fall back on when no GitLab identity is linked; the local stack's. */
+  gitlabTokenClaim?: string;
   limits: QueryLimits;
   /** Processes serving the port; more than 1 needs REDIS_URL for browser sessions. */
   workers: number;
@@ -108,6 +112,8 @@ const defaultSupergraph = path.resolve(__dirname, '..', 'supergraph.graphql');
  * | SESSION_REFRESH_MARGIN_SEC | 60 | refresh a session's access token this long before expiry |
  * | REDIS_URL | none: sessions and rate limits in memory | Redis shared by gateway replicas |
  * | GITLAB_TOKEN_SUBGRAPHS | gitlab,projects | subgraphs given the caller's GitLab token |
+ * | KEYCLOAK_GITLAB_IDP | gitlab | the identity provider whose stored token is the GitLab token |
+ * | GITLAB_TOKEN_USERINFO_CLAIM | none | fallback: a userinfo claim holding the token (local stack) |
  * | MAX_QUERY_DEPTH | 15 | deepest nesting of fields in one operation |
  * | MAX_QUERY_ALIASES | 30 | aliased fields in one operation |
  * | MAX_QUERY_COST | 50000 | estimated fields one operation may resolve |
@@ -189,6 +195,8 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
       .split(',')
       .map((name) => name.trim().toLowerCase())
       .filter(Boolean),
+    gitlabIdentityProvider: readString(env, 'KEYCLOAK_GITLAB_IDP', 'gitlab'),
+    gitlabTokenClaim: env.GITLAB_TOKEN_USERINFO_CLAIM || undefined,
     limits: {
       maxDepth: readInteger(env, 'MAX_QUERY_DEPTH', 15, 1),
       maxAliases: readInteger(env, 'MAX_QUERY_ALIASES', 30, 0),

@@ -5,7 +5,7 @@ describe('GitLab tokens remembered per caller', () => {
     const asked: string[] = [];
     const tokens = new GitLabTokens(async (authorization) => {
       asked.push(authorization);
-      return `gitlab-of-${authorization}`;
+      return { token: `gitlab-of-${authorization}` };
     });
 
     const answers = await Promise.all([tokens.get('Bearer a'), tokens.get('Bearer a')]);
@@ -16,7 +16,9 @@ describe('GitLab tokens remembered per caller', () => {
   });
 
   it('never answers one caller with the token of another', async () => {
-    const tokens = new GitLabTokens(async (authorization) => `gitlab-of-${authorization}`);
+    const tokens = new GitLabTokens(async (authorization) => ({
+      token: `gitlab-of-${authorization}`,
+    }));
 
     expect(await tokens.get('Bearer a')).toBe('gitlab-of-Bearer a');
     expect(await tokens.get('Bearer b')).toBe('gitlab-of-Bearer b');
@@ -24,7 +26,7 @@ describe('GitLab tokens remembered per caller', () => {
 
   it('asks again once the entry is older than its time to live', async () => {
     let calls = 0;
-    const tokens = new GitLabTokens(async () => `token-${++calls}`, 1000);
+    const tokens = new GitLabTokens(async () => ({ token: `token-${++calls}` }), 1000);
 
     expect(await tokens.get('Bearer a', 0)).toBe('token-1');
     expect(await tokens.get('Bearer a', 999)).toBe('token-1');
@@ -36,7 +38,7 @@ describe('GitLab tokens remembered per caller', () => {
     const tokens = new GitLabTokens(async () => {
       calls += 1;
       if (calls === 1) throw new Error('keycloak down');
-      return 'token';
+      return { token: 'token' };
     });
 
     await expect(tokens.get('Bearer a')).rejects.toThrow('keycloak down');
@@ -48,7 +50,7 @@ describe('GitLab tokens remembered per caller', () => {
     const tokens = new GitLabTokens(
       async (authorization) => {
         asked.push(authorization);
-        return authorization;
+        return { token: authorization };
       },
       60_000,
       2,
@@ -57,5 +59,29 @@ describe('GitLab tokens remembered per caller', () => {
     for (const caller of ['a', 'b', 'c', 'a']) await tokens.get(caller);
 
     expect(asked).toEqual(['a', 'b', 'c', 'a']);
+  });
+
+  it('asks again half a minute before the GitLab token expires, so that Keycloak refreshes it', async () => {
+    let calls = 0;
+    const tokens = new GitLabTokens(async () => ({
+      token: `token-${++calls}`,
+      expiresAt: 40_000 * calls,
+    }));
+
+    expect(await tokens.get('Bearer a', 0)).toBe('token-1');
+    expect(await tokens.get('Bearer a', 9_999)).toBe('token-1');
+    expect(await tokens.get('Bearer a', 10_000)).toBe('token-2');
+  });
+
+  it('remembers that a caller has no GitLab token', async () => {
+    let calls = 0;
+    const tokens = new GitLabTokens(async () => {
+      calls += 1;
+      return undefined;
+    });
+
+    expect(await tokens.get('Bearer a')).toBeUndefined();
+    expect(await tokens.get('Bearer a')).toBeUndefined();
+    expect(calls).toBe(1);
   });
 });

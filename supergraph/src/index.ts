@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import { BrowserSignIn } from './browser-sign-in';
 import type { GatewayConfig } from './config';
 import { SubgraphDataSource, type GatewayContext } from './data-source';
-import { fetchGitLabToken, GitLabTokens } from './gitlab-token';
+import { gitLabTokenLookup, GitLabTokens } from './gitlab-token';
 import { guardGraphQL } from './guard';
 import { limitRules } from './limits';
 import { SubgraphFetchMetrics } from './metrics';
@@ -71,9 +71,14 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     await limits.close();
     throw error;
   });
-  const userinfoUrl = `${config.auth.internalIssuer}/protocol/openid-connect/userinfo`;
-  const gitlabTokens = new GitLabTokens((authorization) =>
-    fetchGitLabToken(userinfoUrl, authorization),
+  const { gitlabIdentityProvider, gitlabTokenClaim } = config;
+  const gitlabTokens = new GitLabTokens(
+    gitLabTokenLookup({
+      brokerTokenUrl: `${config.auth.internalIssuer}/broker/${encodeURIComponent(gitlabIdentityProvider)}/token`,
+      userinfoUrl: `${config.auth.internalIssuer}/protocol/openid-connect/userinfo`,
+      userinfoClaim: gitlabTokenClaim,
+      log,
+    }),
   );
 
   let running: Running;

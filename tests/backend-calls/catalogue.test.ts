@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { createLogger, type Running } from '../../kit/src';
-import { readGitLabConfig, startGitLabSubgraph } from '../../mesh/src';
+import { fullPathsPerCall, readGitLabConfig, startGitLabSubgraph } from '../../mesh/src';
 import { gitLabSeedFile, startGitLabStandin } from '../../stack/src/services/gitlab';
 import { provisionNeo4j, startNeo4j } from '../../stack/src/services/neo4j';
 import { readGatewayConfig, startGateway } from '../../supergraph/src';
@@ -232,10 +232,9 @@ describe('backend calls per query', () => {
     expect(counts).toEqual([counts[0], counts[0], counts[0]]);
   });
 
-  // GitLab's REST API has no lookup of several projects at once, so one call per project is
-  // the least; all facts of `GET /projects/:id` share it. TODO(#7): GitLab's GraphQL
-  // `projects(fullPaths:)` would make it one call per list.
-  it('asks GitLab once per project for the facts of 1, 10 and 100 projects', async () => {
+  // GitLab's REST API has one project per call; its GraphQL `projects(fullPaths:)` takes up to
+  // 50, so the facts of a list cost one call per 50 projects (#7; REST made it 1, 10, 100).
+  it('asks GitLab once per 50 projects for the facts of 1, 10 and 100 projects', async () => {
     const counts = await callsFor(
       gitlabCalls,
       `query ($n: Int!) {
@@ -246,11 +245,20 @@ describe('backend calls per query', () => {
       (data, n) => {
         expect(data.projects.edges).toHaveLength(n);
         for (const { node } of data.projects.edges) {
-          expect(node).toMatchObject({ defaultBranch: 'master', starCount: 2, forksCount: 1 });
+          expect(node).toMatchObject({
+            webUrl: expect.stringMatching(new RegExp(`/${node.path}$`)),
+            defaultBranch: 'master',
+            starCount: 2,
+            forksCount: 1,
+            // GitLab shows statistics to reporters and up; this caller is anonymous.
+            statistics: null,
+          });
         }
       },
     );
 
-    expect(counts).toEqual(sizes);
+    expect(counts).toEqual(sizes.map((n) => Math.ceil(n / fullPathsPerCall)));
+    expect(counts).toEqual([1, 1, 2]);
+    expect(new Set(gitlabCalls.requests())).toEqual(new Set(['POST /api/graphql']));
   });
 });

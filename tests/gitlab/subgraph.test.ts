@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Kind, parse, print, type DefinitionNode, type DirectiveNode } from 'graphql';
 
@@ -11,6 +13,7 @@ import {
   startGitLabSubgraph,
 } from '../../mesh/src';
 import { startGitLabStandin, type GitLabStandin } from '../../stack/src/services/gitlab';
+import { countHttpRequests, type CountingProxy } from '../backend-calls/counting-proxies';
 
 interface Answer {
   data?: Record<string, any> | null;
@@ -328,17 +331,32 @@ describe('gitlab subgraph over the GitLab stand-in', () => {
   it('gives FORBIDDEN for branches a guest may not read while the project stays', async () => {
     const answer = await entities(subgraph, [privateProject], { token: tokens.ben });
     const project = answer.data!._entities[0];
-    expect(project.defaultBranch).toBe('main');
+    expect(project.webUrl).toBe(`${gitlab.url}/${privateProject}`);
+    // GitLab shows the repository, its default branch included, to those who may read code.
+    expect(project.defaultBranch).toBeNull();
     expect(project.branches).toBeNull();
     expect(answer.errors).toHaveLength(1);
     expect(answer.errors![0].path).toEqual(['_entities', 0, 'branches']);
     expect(answer.errors![0].extensions!.code).toBe('FORBIDDEN');
   });
 
-  it('gives FORBIDDEN for a token without an API scope', async () => {
+  it('refuses a token without an API scope: REST with FORBIDDEN, GraphQL with UNAUTHENTICATED', async () => {
     const answer = await entities(subgraph, [demo], { token: tokens.adaProfileOnly });
-    expect(answer.data!._entities[0].webUrl).toBeNull();
-    expect(answer.errors![0].extensions!.code).toBe('FORBIDDEN');
+    expect(answer.data!._entities[0]).toEqual({
+      path: demo,
+      webUrl: null,
+      defaultBranch: null,
+      branches: null,
+    });
+    // GitLab's REST API answers 403 insufficient_scope; its GraphQL API 401 Invalid token.
+    const codes = Object.fromEntries(
+      answer.errors!.map((error) => [error.path![2], error.extensions!.code]),
+    );
+    expect(codes).toEqual({
+      webUrl: 'UNAUTHENTICATED',
+      defaultBranch: 'UNAUTHENTICATED',
+      branches: 'FORBIDDEN',
+    });
   });
 
   it('gives UNAUTHENTICATED for a token GitLab does not know', async () => {
@@ -579,6 +597,226 @@ describe('gitlab subgraph when GitLab is down', () => {
       expect(error.extensions).toMatchObject({ code: 'BACKEND_UNAVAILABLE', backend: 'gitlab' });
       expect(error.message).toMatch(/gitlab/);
       expect(JSON.stringify(error)).not.toContain(gitlab.url);
+    }
+  });
+});
+
+/** The facts of each representation; the lists come from REST and are left out. */
+const factsQuery = `
+  query Facts($representations: [_Any!]!) {
+    _entities(representations: $representations) {
+      ... on Project {
+        path
+        webUrl
+        defaultBranch
+        starCount
+        forksCount
+        statistics { commitCount }
+      }
+    }
+  }
+`;
+
+function facts(subgraph: Running, paths: string[], token?: string): Promise<Answer> {
+  const representations = paths.map((each) => ({ __typename: 'Project', path: each }));
+  return ask(subgraph, factsQuery, { representations }, token);
+}
+
+describe('project facts of many representations, batched through GitLab GraphQL', () => {
+  let gitlab: GitLabStandin;
+  let calls: CountingProxy & { requests: () => string[] };
+  let subgraph: Running;
+
+  beforeAll(async () => {
+    if (!isMeshBuilt()) await buildGitLabMesh(log);
+    gitlab = await startGitLabStandin({ log: createLogger('gitlab-standin', 'silent') });
+    calls = await countHttpRequests(gitlab.url);
+    subgraph = await startGitLabSubgraph(
+      readGitLabConfig({ PORT: '0', GITLAB_URL: calls.url }),
+      log,
+    );
+  });
+
+  afterAll(async () => {
+    await subgraph?.stop();
+    await calls?.stop();
+    await gitlab?.stop();
+  });
+
+  it('answers every representation in its order, from one GitLab call', async () => {
+    calls.reset();
+    const paths = [deepProject, privateProject, demo, 'no/such-project', demo.toUpperCase()];
+    const answer = await facts(subgraph, paths);
+
+    const noFacts = { webUrl: null, defaultBranch: null, starCount: null, forksCount: null };
+    expect(answer.data!._entities).toEqual([
+      {
+        path: deepProject,
+        webUrl: `${gitlab.url}/${deepProject}`,
+        defaultBranch: 'main',
+        starCount: 0,
+        forksCount: 0,
+        statistics: null,
+      },
+      // Private and unknown to an anonymous caller: null facts with typed errors.
+      { path: privateProject, ...noFacts, statistics: null },
+      {
+        path: demo,
+        webUrl: `${gitlab.url}/${demo}`,
+        defaultBranch: 'master',
+        starCount: 2,
+        forksCount: 1,
+        statistics: null,
+      },
+      { path: 'no/such-project', ...noFacts, statistics: null },
+      // Full paths are case-insensitive to GitLab.
+      {
+        path: demo.toUpperCase(),
+        webUrl: `${gitlab.url}/${demo}`,
+        defaultBranch: 'master',
+        starCount: 2,
+        forksCount: 1,
+        statistics: null,
+      },
+    ]);
+    expect(calls.requests()).toEqual(['POST /api/graphql']);
+
+    const failed = answer.errors!.map((error) => [error.path![1], error.path![2]]);
+    expect(failed.sort()).toEqual(
+      [1, 3].flatMap((i) =>
+        ['defaultBranch', 'forksCount', 'starCount', 'statistics', 'webUrl'].map((field) => [
+          i,
+          field,
+        ]),
+      ),
+    );
+    for (const error of answer.errors!) {
+      expect(error.extensions).toMatchObject({
+        code: 'NOT_FOUND',
+        backend: 'gitlab',
+        subgraph: 'gitlab',
+      });
+      expect(error.message).toContain(paths[error.path![1] as number]);
+    }
+  });
+
+  it('sends the caller GitLab token: a member sees the private project and its statistics', async () => {
+    calls.reset();
+    const answer = await facts(subgraph, [privateProject, demo], tokens.ada);
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data!._entities[0]).toMatchObject({
+      path: privateProject,
+      defaultBranch: 'main',
+      statistics: { commitCount: expect.any(Number) },
+    });
+    expect(answer.data!._entities[1].statistics.commitCount).toBe(4);
+    expect(calls.count()).toBe(1);
+  });
+
+  it('asks GitLab once per 50 projects', async () => {
+    calls.reset();
+    const unknown = Array.from({ length: 60 }, (_, i) => `nobody/project-${i}`);
+    const answer = await facts(subgraph, [...unknown, demo]);
+    expect(answer.data!._entities[60]).toMatchObject({ path: demo, defaultBranch: 'master' });
+    expect(answer.data!._entities.slice(0, 60).every((each: any) => each.webUrl === null)).toBe(
+      true,
+    );
+    expect(calls.requests()).toEqual(['POST /api/graphql', 'POST /api/graphql']);
+  });
+});
+
+/**
+ * A GitLab whose GraphQL endpoint fails with `status` while REST keeps answering: a broken
+ * proxy in front of the stand-in, for the failures the stand-in itself never makes.
+ */
+async function failingGraphQL(
+  gitlabUrl: string,
+): Promise<{ url: string; fail(status: number, body: string): void; stop(): Promise<void> }> {
+  const target = new URL(gitlabUrl);
+  let failure = { status: 502, body: '<html><body>502 Bad Gateway</body></html>' };
+  const server = http.createServer((request, response) => {
+    if (request.url?.startsWith('/api/graphql')) {
+      request.resume();
+      response.writeHead(failure.status, { 'content-type': 'application/json' });
+      response.end(failure.body);
+      return;
+    }
+    const forwarded = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: request.method,
+        path: request.url,
+        headers: { ...request.headers, host: target.host },
+      },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    forwarded.on('error', () => response.destroy());
+    request.pipe(forwarded);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    fail: (status, body) => {
+      failure = { status, body };
+    },
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe("project facts when GitLab's GraphQL API fails", () => {
+  let gitlab: GitLabStandin;
+  let proxy: Awaited<ReturnType<typeof failingGraphQL>>;
+  let subgraph: Running;
+
+  beforeAll(async () => {
+    if (!isMeshBuilt()) await buildGitLabMesh(log);
+    gitlab = await startGitLabStandin({ log: createLogger('gitlab-standin', 'silent') });
+    proxy = await failingGraphQL(gitlab.url);
+    subgraph = await startGitLabSubgraph(
+      readGitLabConfig({ PORT: '0', GITLAB_URL: proxy.url }),
+      log,
+    );
+  });
+
+  afterAll(async () => {
+    await subgraph?.stop();
+    await proxy?.stop();
+    await gitlab?.stop();
+  });
+
+  it('gives null facts with BACKEND_UNAVAILABLE on a 502, keeping the branches', async () => {
+    proxy.fail(502, '<html><body>502 Bad Gateway</body></html>');
+    const answer = await entities(subgraph, [demo, deepProject], { first: 1 });
+    for (const project of answer.data!._entities) {
+      expect(project).toMatchObject({ webUrl: null, defaultBranch: null });
+      expect(project.branches.edges).toHaveLength(1);
+    }
+    expect(answer.errors).toHaveLength(4);
+    for (const error of answer.errors!) {
+      expect(error.extensions).toMatchObject({ code: 'BACKEND_UNAVAILABLE', backend: 'gitlab' });
+      expect(JSON.stringify(error)).not.toContain('Bad Gateway');
+    }
+  });
+
+  it('gives FORBIDDEN on a 403 and UNAUTHENTICATED on a 401, as the REST calls do', async () => {
+    for (const [status, code] of [
+      [403, 'FORBIDDEN'],
+      [401, 'UNAUTHENTICATED'],
+    ] as const) {
+      proxy.fail(status, JSON.stringify({ errors: [{ message: 'API not accessible for user' }] }));
+      const answer = await entities(subgraph, [demo], { first: 1 });
+      expect(answer.data!._entities[0]).toMatchObject({ webUrl: null, defaultBranch: null });
+      expect(answer.data!._entities[0].branches.edges).toHaveLength(1);
+      expect(answer.errors!.map((error) => error.extensions!.code)).toEqual([code, code]);
     }
   });
 });

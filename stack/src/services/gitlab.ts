@@ -22,6 +22,8 @@ export interface GitLabStandinOptions {
   port?: number;
   /** The users, tokens and projects to serve. Default: `gitlab-standin/seed.json`. */
   seedFile?: string;
+  /** Lifetime of the OAuth access tokens it issues (`/oauth/token`). Default 7200 s, as GitLab's. */
+  accessTokenLifetimeSec?: number;
   /** Default: a `gitlab-standin` logger at `LOG_LEVEL`. */
   log?: Logger;
 }
@@ -34,8 +36,8 @@ export interface GitLabStandin extends Service {
 
 /**
  * Serves the GitLab stand-in (REST API v4: `/user`, `/projects/:id` with statistics and its
- * update, branches, commits, repository tree and files, members; see its README) in this
- * process and resolves once it listens.
+ * update, branches, commits, repository tree and files, members; OAuth 2 and OpenID Connect
+ * under `/oauth`; see its README) in this process and resolves once it listens.
  */
 export async function startGitLabStandin(
   options: GitLabStandinOptions = {},
@@ -44,6 +46,7 @@ export async function startGitLabStandin(
   const running = await serveGitLabStandin({
     port: options.port ?? 0,
     seedFile: options.seedFile,
+    accessTokenLifetimeSec: options.accessTokenLifetimeSec,
     log: options.log ?? createLogger('gitlab-standin'),
   });
   return { name: 'gitlab', url: running.url, port: running.port, stop: running.stop };

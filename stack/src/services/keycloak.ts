@@ -19,6 +19,19 @@ export const keycloakRealm = 'renku';
 /** The committed realm: users, roles, groups and clients of the local stack (dev secrets). */
 export const keycloakRealmFile = path.join(repoRoot, 'stack', 'keycloak', 'renku-realm.json');
 
+/**
+ * The identity provider `gitlab` that `startKeycloak({ gitlabUrl })` adds to the realm: GitLab
+ * (here the stand-in) as OpenID Connect provider, its tokens stored for the gateway to read.
+ * Its URLs name the stack's stand-in, `gitlabIdpDefaultUrl`, replaced by the one given.
+ */
+export const gitlabIdentityProviderFile = path.join(
+  repoRoot,
+  'stack',
+  'keycloak',
+  'gitlab-identity-provider.json',
+);
+const gitlabIdpDefaultUrl = 'http://127.0.0.1:8929';
+
 /** Demo accounts of the committed realm; documented, for local use only. */
 export const keycloakDemoUsers = {
   ada: { username: 'ada.analyst', password: 'ada-demo-password' },
@@ -108,6 +121,12 @@ export interface KeycloakOptions {
    */
   gatewayClientSecret?: string;
   identityClientSecret?: string;
+  /**
+   * The GitLab that the realm's identity provider `gitlab` signs users in with (the stand-in's
+   * `url`; browsers and Keycloak must both reach it there). Default none: the realm has no
+   * identity provider.
+   */
+  gitlabUrl?: string;
   /** Default 300 s: a first start on two cores takes up to a minute, two at once longer. */
   timeoutMs?: number;
 }
@@ -153,7 +172,11 @@ export async function startKeycloak(options: KeycloakOptions = {}): Promise<Keyc
   const identityClientSecret = options.identityClientSecret ?? process.env.IDENTITY_CLIENT_SECRET;
 
   const home = prepareHome(dataDir);
-  const realm = writeRealmImport(home, { gatewayClientSecret, identityClientSecret });
+  const realm = writeRealmImport(home, {
+    gatewayClientSecret,
+    identityClientSecret,
+    gitlabUrl: options.gitlabUrl,
+  });
 
   step(`Starting Keycloak on ${url} (dev mode; takes a while on a small machine)`);
   const spawned = await spawnService({
@@ -319,10 +342,18 @@ interface RealmSecrets {
   identityClientSecret?: string;
 }
 
-/** Writes the committed realm into this instance's import folder, with secrets applied. */
-function writeRealmImport(home: string, secrets: RealmSecrets): Required<RealmSecrets> {
+/**
+ * Writes the committed realm into this instance's import folder, with secrets applied and,
+ * given a GitLab, the identity provider pointing at it. Every instance starts from an empty
+ * in-memory database, so importing at each start is what makes this idempotent.
+ */
+function writeRealmImport(
+  home: string,
+  secrets: RealmSecrets & { gitlabUrl?: string },
+): Required<RealmSecrets> {
   const realm = JSON.parse(fs.readFileSync(keycloakRealmFile, 'utf8')) as {
     clients: { clientId: string; secret?: string }[];
+    identityProviders?: unknown[];
   };
   const client = (clientId: string) => {
     const found = realm.clients.find((c) => c.clientId === clientId);
@@ -333,6 +364,15 @@ function writeRealmImport(home: string, secrets: RealmSecrets): Required<RealmSe
   const identity = client(keycloakClients.identity);
   if (secrets.gatewayClientSecret) gateway.secret = secrets.gatewayClientSecret;
   if (secrets.identityClientSecret) identity.secret = secrets.identityClientSecret;
+  if (secrets.gitlabUrl) {
+    // The fragment stays out of the committed realm: docker-compose imports that file as it is,
+    // and there the stand-in has other addresses for browsers and for Keycloak.
+    const base = secrets.gitlabUrl.replace(/\/+$/, '');
+    const fragment = fs.readFileSync(gitlabIdentityProviderFile, 'utf8');
+    realm.identityProviders = (
+      JSON.parse(fragment.replaceAll(gitlabIdpDefaultUrl, base)) as { identityProviders: unknown[] }
+    ).identityProviders;
+  }
 
   const file = path.join(home, 'data', 'import', `${keycloakRealm}-realm.json`);
   fs.writeFileSync(file, JSON.stringify(realm), { mode: 0o600 });

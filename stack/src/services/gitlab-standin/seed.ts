@@ -22,8 +22,20 @@ export type Visibility = 'public' | 'internal' | 'private';
 /** GitLab's access levels: guest 10, reporter 20, developer 30, maintainer 40, owner 50. */
 export type AccessLevel = 10 | 20 | 30 | 40 | 50;
 
-/** Token scopes as GitLab names them; the stand-in checks the ones its routes need. */
-export type Scope = 'api' | 'read_api' | 'read_user';
+/**
+ * Token scopes as GitLab names them; the stand-in checks the ones its routes need. `openid`,
+ * `profile` and `email` are the OpenID Connect scopes of its OAuth applications.
+ */
+export type Scope = 'api' | 'read_api' | 'read_user' | 'openid' | 'profile' | 'email';
+
+const knownScopes: readonly string[] = [
+  'api',
+  'read_api',
+  'read_user',
+  'openid',
+  'profile',
+  'email',
+];
 
 export interface SeedUser {
   id: number;
@@ -34,12 +46,31 @@ export interface SeedUser {
   namespaceId: number;
   createdAt: string;
   bio?: string;
+  /** For the sign-in form of `/oauth/authorize`; a user without one cannot sign in there. */
+  password?: string;
 }
 
 export interface SeedToken {
   token: string;
   userId: number;
   name: string;
+  scopes: Scope[];
+}
+
+/**
+ * An OAuth application, as an administrator registers one in GitLab (Admin -> Applications):
+ * the client that may send users to `/oauth/authorize` and redeem codes at `/oauth/token`.
+ */
+export interface SeedApplication {
+  name: string;
+  clientId: string;
+  secret: string;
+  /**
+   * Exact matches, except that a `http://127.0.0.1/...` or `http://[::1]/...` URI matches any
+   * port there (RFC 8252, section 7.3), as in GitLab: a local Keycloak's port varies.
+   */
+  redirectUris: string[];
+  /** What the application may ask for; a request for more is refused with `invalid_scope`. */
   scopes: Scope[];
 }
 
@@ -104,6 +135,8 @@ export interface SeedProject {
 export interface Seed {
   users: SeedUser[];
   tokens: SeedToken[];
+  /** Default none: without one, nobody can sign in with OAuth. */
+  applications?: SeedApplication[];
   groups: SeedGroup[];
   projects: SeedProject[];
 }
@@ -125,6 +158,16 @@ export function loadSeed(file: string = defaultSeedFile): Seed {
   for (const token of seed.tokens) {
     if (!userIds.has(token.userId))
       fail(`token "${token.name}" names unknown user ${token.userId}`);
+  }
+  if (seed.applications !== undefined && !Array.isArray(seed.applications)) {
+    fail('"applications" must be a list');
+  }
+  for (const application of seed.applications ?? []) {
+    const unknown = application.scopes.find((scope) => !knownScopes.includes(scope));
+    if (unknown) fail(`application ${application.clientId} names unknown scope ${unknown}`);
+    for (const uri of application.redirectUris) {
+      if (!URL.canParse(uri)) fail(`application ${application.clientId}: bad redirect URI ${uri}`);
+    }
   }
   for (const group of seed.groups) {
     if (group.parentId !== undefined && !groupIds.has(group.parentId)) {

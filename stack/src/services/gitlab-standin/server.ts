@@ -3,6 +3,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { graphqlRoute } from './graphql';
+import { oauthRoutes } from './oauth';
 import { BadParameter, sendPage } from './pagination';
 import { Renderer } from './render';
 import { defaultSeedFile, loadSeed, type Scope, type SeedProject, type Visibility } from './seed';
@@ -17,6 +19,8 @@ export interface StandinOptions {
   seedFile?: string;
   /** The base of `web_url` and `Link` URLs; default the address each request was sent to. */
   externalUrl?: string;
+  /** Lifetime of the OAuth access tokens it issues; default 7200 s, as GitLab's. */
+  accessTokenLifetimeSec?: number;
   log: Logger;
 }
 
@@ -86,7 +90,9 @@ class Refusal extends Error {
  */
 export async function serveGitLabStandin(options: StandinOptions): Promise<RunningStandin> {
   const { log } = options;
-  const store = new GitLabStore(loadSeed(options.seedFile ?? defaultSeedFile));
+  const store = new GitLabStore(loadSeed(options.seedFile ?? defaultSeedFile), {
+    accessTokenLifetimeSec: options.accessTokenLifetimeSec,
+  });
   const host = options.host ?? '127.0.0.1';
   const app = express();
   const server = http.createServer(app);
@@ -101,6 +107,7 @@ export async function serveGitLabStandin(options: StandinOptions): Promise<Runni
   app.get('/-/health', (_req, res) => {
     res.type('text/plain').send('GitLab OK');
   });
+  app.use(oauthRoutes(store, { externalUrl: options.externalUrl, log }));
 
   const api = express.Router();
   api.use((req, res, next) => {
@@ -244,6 +251,7 @@ export async function serveGitLabStandin(options: StandinOptions): Promise<Runni
     throw new Refusal(refusals.notFound);
   });
   app.use('/api/v4', api);
+  app.use('/api/graphql', graphqlRoute(store, options.externalUrl));
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (error instanceof Refusal) {
       res.status(error.refusal.status).json(error.refusal.body);

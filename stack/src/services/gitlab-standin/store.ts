@@ -1,5 +1,15 @@
+import { OAuthGrants } from './oauth-grants';
 import { RepositorySnapshot } from './repository';
-import type { Scope, Seed, SeedCommit, SeedGroup, SeedProject, SeedToken, SeedUser } from './seed';
+import type {
+  Scope,
+  Seed,
+  SeedApplication,
+  SeedCommit,
+  SeedGroup,
+  SeedProject,
+  SeedToken,
+  SeedUser,
+} from './seed';
 
 export interface Namespace {
   id: number;
@@ -36,8 +46,15 @@ export class GitLabStore {
   private readonly snapshots = new Map<string, RepositorySnapshot>();
   private readonly projectsById = new Map<number, SeedProject>();
   private readonly projectsByPath = new Map<string, SeedProject>();
+  private readonly applications = new Map<string, SeedApplication>();
+  /** Codes and tokens of the OAuth applications (`/oauth/*`, see oauth.ts). */
+  readonly oauth: OAuthGrants;
 
-  constructor(seed: Seed) {
+  constructor(seed: Seed, options: { accessTokenLifetimeSec?: number } = {}) {
+    this.oauth = new OAuthGrants(options.accessTokenLifetimeSec);
+    for (const application of seed.applications ?? []) {
+      this.applications.set(application.clientId, application);
+    }
     for (const user of seed.users) {
       this.usersById.set(user.id, user);
       this.usersByName.set(user.username, user);
@@ -84,10 +101,43 @@ export class GitLabStore {
     }
   }
 
+  /**
+   * Who a token belongs to: a personal access token of the seed or a live OAuth access token
+   * (`/oauth/token`). Every route that takes a token, REST or GraphQL, asks here.
+   */
   tokenOwner(token: string): Caller {
-    const found = this.tokens.get(token);
+    const found = this.tokens.get(token) ?? this.oauth.owner(token);
     if (!found) return undefined;
     return { user: this.usersById.get(found.userId)!, scopes: found.scopes };
+  }
+
+  application(clientId: string): SeedApplication | undefined {
+    return this.applications.get(clientId);
+  }
+
+  userByLogin(login: string): SeedUser | undefined {
+    // GitLab's sign-in form takes the username or the e-mail address.
+    const lower = login.toLowerCase();
+    return [...this.usersById.values()].find(
+      (user) => user.username.toLowerCase() === lower || user.email.toLowerCase() === lower,
+    );
+  }
+
+  /**
+   * Full paths of the groups a user belongs to, directly or through an ancestor group: the
+   * `groups` claim of GitLab's userinfo.
+   */
+  groupPaths(user: SeedUser): string[] {
+    const isMember = (path: string) =>
+      this.groupsByPath.get(path.toLowerCase())?.members?.some((m) => m.userId === user.id);
+    return [...this.namespaces.values()]
+      .filter((namespace) => namespace.kind === 'group')
+      .map((namespace) => namespace.fullPath)
+      .filter((fullPath) => {
+        const segments = fullPath.split('/');
+        return segments.some((_, depth) => isMember(segments.slice(0, depth + 1).join('/')));
+      })
+      .sort();
   }
 
   user(username: string): SeedUser {
@@ -108,6 +158,11 @@ export class GitLabStore {
   project(idOrPath: string): SeedProject | undefined {
     if (/^\d+$/.test(idOrPath)) return this.projectsById.get(Number(idOrPath));
     return this.projectsByPath.get(idOrPath.toLowerCase());
+  }
+
+  /** Every project of the seed, visible or not. */
+  allProjects(): SeedProject[] {
+    return [...this.projectsById.values()];
   }
 
   accessLevel(project: SeedProject, caller: Caller): number {

@@ -1,0 +1,262 @@
+import { ErrorCode, apiError, type Logger } from '@renku-supergraph/kit';
+import DataLoader from 'dataloader';
+import type { GraphQLError } from 'graphql';
+
+import { gitlabError, logGitLabFailure } from './gitlab-errors';
+
+/**
+ * GitLab's cap on `projects(fullPaths:)`: the facts of this many projects share one call.
+ * `mesh/gitlab-graphql/SOURCE.md` has it from GitLab's reference.
+ */
+export const fullPathsPerCall = 50;
+
+/** How long GitLab may take to answer, as for the REST calls (`.meshrc.yaml`). */
+const timeoutMs = 10_000;
+
+/** GitLab's project facts that this subgraph shows. */
+export interface GitLabProject {
+  webUrl: string | null;
+  defaultBranch: string | null;
+  starCount: number | null;
+  forksCount: number | null;
+  /** Null where GitLab withholds them: for callers below the Reporter role. */
+  statistics: ProjectStatistics | null;
+}
+
+export interface ProjectStatistics {
+  commitCount: number;
+  storageSize: number;
+  repositorySize: number;
+  wikiSize: number;
+  lfsObjectsSize: number;
+  jobArtifactsSize: number;
+  pipelineArtifactsSize: number;
+  packagesSize: number;
+  snippetsSize: number;
+  uploadsSize: number;
+  containerRegistrySize: number;
+}
+
+// An operation on the vendored subset of GitLab's GraphQL schema
+// (`mesh/gitlab-graphql/schema-subset.graphql`); tests/gitlab validates it against that file.
+export const projectFactsQuery = `
+  query ProjectFacts($fullPaths: [String!]!, $first: Int!, $after: String) {
+    projects(fullPaths: $fullPaths, first: $first, after: $after) {
+      nodes {
+        fullPath
+        webUrl
+        starCount
+        forksCount
+        repository {
+          rootRef
+        }
+        statistics {
+          commitCount
+          storageSize
+          repositorySize
+          wikiSize
+          lfsObjectsSize
+          buildArtifactsSize
+          pipelineArtifactsSize
+          packagesSize
+          snippetsSize
+          uploadsSize
+          containerRegistrySize
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`;
+
+interface RawStatistics {
+  commitCount: number;
+  storageSize: number;
+  repositorySize: number;
+  wikiSize: number | null;
+  lfsObjectsSize: number;
+  buildArtifactsSize: number;
+  pipelineArtifactsSize: number | null;
+  packagesSize: number;
+  snippetsSize: number | null;
+  uploadsSize: number | null;
+  containerRegistrySize: number | null;
+}
+
+interface RawProject {
+  fullPath: string;
+  webUrl: string | null;
+  starCount: number;
+  forksCount: number;
+  /** Null for callers who may not read the code, such as guests of a private project. */
+  repository: { rootRef: string | null } | null;
+  statistics: RawStatistics | null;
+}
+
+interface ProjectsAnswer {
+  data?: {
+    projects: {
+      nodes: (RawProject | null)[] | null;
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    } | null;
+  };
+  errors?: { message: string }[];
+}
+
+/**
+ * The per-project facts (web URL, default branch, stars, forks, statistics) through GitLab's
+ * GraphQL API, which looks up many projects at once where REST takes one call each.
+ */
+export class GitLabProjectFacts {
+  private readonly endpoint: string;
+
+  constructor(
+    gitlabUrl: string,
+    private readonly log: Logger,
+  ) {
+    this.endpoint = `${gitlabUrl.replace(/\/+$/, '')}/api/graphql`;
+  }
+
+  /**
+   * A loader for one request: the projects asked for in the same tick share one GitLab call
+   * per `fullPathsPerCall` paths, sent with the caller's GitLab token (or none), and each path
+   * is asked once per request, however many of its facts are wanted.
+   */
+  loader(token: string | undefined): DataLoader<string, GitLabProject> {
+    return new DataLoader<string, GitLabProject>((paths) => this.lookUp(paths, token), {
+      maxBatchSize: fullPathsPerCall,
+    });
+  }
+
+  /** The facts of each path, in the order of `paths`; an error for each one GitLab lacks. */
+  private async lookUp(
+    paths: readonly string[],
+    token: string | undefined,
+  ): Promise<(GitLabProject | GraphQLError)[]> {
+    let found: Map<string, GitLabProject>;
+    try {
+      found = await this.fetchAll(paths, token);
+    } catch (error) {
+      if (!(error instanceof GitLabFailure)) throw error;
+      // A refusal of the whole call: each project's fields fail with it, as REST ones would.
+      logGitLabFailure(this.log, error.status, { projectPath: paths.join(', ') }, error.cause);
+      return paths.map((projectPath) => gitlabError(error.status, { projectPath }, error.cause));
+    }
+
+    // Full paths are case-insensitive to GitLab, and it answers with the project's own case.
+    return paths.map(
+      (projectPath) =>
+        found.get(projectPath.toLowerCase()) ??
+        apiError(
+          ErrorCode.NotFound,
+          `GitLab has no project ${projectPath}, or not one visible to this caller`,
+          { backend: 'gitlab' },
+        ),
+    );
+  }
+
+  private async fetchAll(
+    paths: readonly string[],
+    token: string | undefined,
+  ): Promise<Map<string, GitLabProject>> {
+    const found = new Map<string, GitLabProject>();
+    let after: string | null = null;
+    // One page holds them all (`first` is the number of paths, at most GitLab's page size);
+    // should GitLab ever page shorter, the rest follows with its cursor.
+    for (;;) {
+      const projects = await this.call(paths, after, token);
+      for (const node of projects.nodes ?? []) {
+        if (node) found.set(node.fullPath.toLowerCase(), toProject(node));
+      }
+      const { hasNextPage, endCursor } = projects.pageInfo;
+      if (!hasNextPage || !endCursor || (projects.nodes ?? []).length === 0) return found;
+      after = endCursor;
+    }
+  }
+
+  private async call(paths: readonly string[], after: string | null, token: string | undefined) {
+    let response: Response;
+    try {
+      response = await fetch(this.endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          // Exactly as the REST calls: no Authorization header at all without a token.
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify({
+          operationName: 'ProjectFacts',
+          query: projectFactsQuery,
+          variables: { fullPaths: paths, first: paths.length, after },
+        }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new GitLabFailure(undefined, error);
+    }
+
+    if (!response.ok) {
+      throw new GitLabFailure(response.status, await response.text().catch(() => undefined));
+    }
+    let answer: ProjectsAnswer;
+    try {
+      answer = (await response.json()) as ProjectsAnswer;
+    } catch (error) {
+      throw new GitLabFailure(undefined, error);
+    }
+
+    // GitLab refusing our own operation (a field it lacks, too many paths) is our bug. Errors
+    // beside an answer are GitLab failing on some fields (Gitaly, say): those stay null.
+    const projects = answer.data?.projects;
+    const gitlabErrors = answer.errors?.map((error) => error.message);
+    if (!projects) {
+      this.log.error({ gitlabErrors }, 'GitLab refused the project facts query of this subgraph');
+      throw apiError(ErrorCode.Internal, 'internal error');
+    }
+    if (gitlabErrors?.length) {
+      this.log.warn({ gitlabErrors }, 'GitLab answered the project facts with errors');
+    }
+    return projects;
+  }
+}
+
+/** A GitLab call that failed as a whole: its HTTP status, or none when GitLab did not answer. */
+class GitLabFailure extends Error {
+  constructor(
+    readonly status: number | undefined,
+    override readonly cause: unknown,
+  ) {
+    super(status === undefined ? 'GitLab did not answer' : `GitLab answered ${status}`);
+  }
+}
+
+function toProject(raw: RawProject): GitLabProject {
+  const stats = raw.statistics;
+  return {
+    webUrl: raw.webUrl,
+    defaultBranch: raw.repository?.rootRef ?? null,
+    starCount: raw.starCount,
+    forksCount: raw.forksCount,
+    statistics: stats
+      ? {
+          // GitLab's GraphQL types the count as Float; it is a whole number.
+          commitCount: Math.round(stats.commitCount),
+          storageSize: stats.storageSize,
+          repositorySize: stats.repositorySize,
+          wikiSize: stats.wikiSize ?? 0,
+          lfsObjectsSize: stats.lfsObjectsSize,
+          // REST's `job_artifacts_size` is `buildArtifactsSize` in GitLab's GraphQL.
+          jobArtifactsSize: stats.buildArtifactsSize,
+          pipelineArtifactsSize: stats.pipelineArtifactsSize ?? 0,
+          packagesSize: stats.packagesSize,
+          snippetsSize: stats.snippetsSize ?? 0,
+          uploadsSize: stats.uploadsSize ?? 0,
+          containerRegistrySize: stats.containerRegistrySize ?? 0,
+        }
+      : null,
+  };
+}
