@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { loadBikeCountsDemo } from './demo-bike-counts';
 import { repoRoot } from './paths';
 import { assertPortFree, freePort } from './ports';
 import type { Service } from './process';
@@ -181,6 +182,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     // Sessions check out the demo project from a local repository (GitLab cannot run here).
     const repository = await createDemoRepository(path.join(options.dataDir, 'git'));
+    if (options.demo ?? true) {
+      await loadBikeCountsDemo(path.join(options.dataDir, 'git'), neo4j.url, logDir);
+    }
 
     step('starting the subgraphs');
     const keycloakEnv = {

@@ -179,6 +179,59 @@ describe('the federated endpoint on the real stack', () => {
       expect(stopped.body.errors).toBeUndefined();
     }));
 
+  it('starts a session where the lineage of the 2.x demo says a file was made, as the README shows (#6)', () =>
+    withLogs(async () => {
+      const bikes = 'ada.analyst/bike-counts';
+      const lineage = await post(
+        {
+          query: `{ lineage(projectPath: "${bikes}", filePath: "top.csv", direction: UPSTREAM) {
+            nodes { type label projectPath commit } } }`,
+        },
+        asAda(),
+      );
+      expect(lineage.body.errors).toBeUndefined();
+      const head = lineage.body.data!.lineage.nodes.find(
+        (node: any) => node.label === 'head -n 3 ranked.csv > top.csv',
+      );
+      // The commit the README names; demo/bike-counts/make.sh makes new ones.
+      expect(head).toEqual({
+        type: 'ProcessRun',
+        label: 'head -n 3 ranked.csv > top.csv',
+        projectPath: bikes,
+        commit: 'c2ebb84a1f15029865bd6d5f983fe5beae95a65b',
+      });
+
+      const started = await post(
+        {
+          query: `mutation ($project: String!, $commit: String!) {
+            startSession(project: $project, commit: $commit) { name } }`,
+          variables: { project: head.projectPath, commit: head.commit },
+        },
+        asAda(),
+      );
+      expect(started.body.errors).toBeUndefined();
+      const name = started.body.data!.startSession.name as string;
+      let session: { state: string } | undefined;
+      for (let attempt = 0; attempt < 120 && session?.state !== 'RUNNING'; attempt += 1) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 1000));
+        const polled = await post({ query: `{ session(name: "${name}") { state } }` }, asAda());
+        session = polled.body.data?.session;
+        if (session?.state === 'FAILED') break;
+      }
+      expect(session).toEqual({ state: 'RUNNING' });
+
+      // The checkout holds top.csv as that run wrote it.
+      const checkout = path.join(dataDir, 'jupyterhub', 'sessions', 'ada.analyst', name);
+      const written = execFileSync(
+        'git',
+        ['-C', path.join(dataDir, 'git', `${bikes}.git`), 'show', `${head.commit}:top.csv`],
+        { encoding: 'utf8' },
+      );
+      expect(fs.readFileSync(path.join(checkout, 'bike-counts', 'top.csv'), 'utf8')).toBe(written);
+
+      await post({ query: `mutation { stopSession(name: "${name}") }` }, asAda());
+    }));
+
   it("shows a private project's lineage to its member only, to two users at once", async () => {
     const privateProject = 'ada.analyst/bike-forecast';
     execFileSync(

@@ -1,4 +1,5 @@
 import { createLogger, type Running } from '@renku-supergraph/kit';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +12,13 @@ import { applyGraphSchema } from '../../subgraphs/lineage/src/graph-schema';
 import { findImpact } from '../../subgraphs/lineage/src/impact';
 import { activateLineage, startLineageSubgraph } from '../../subgraphs/lineage/src/index';
 import { ingestDocument } from '../../subgraphs/lineage/src/ingest/ingest';
-import { findLineage, type Lineage } from '../../subgraphs/lineage/src/lineage';
+import {
+  findLineage,
+  type Lineage,
+  type LineageQuery,
+  traceLineages,
+  type TracedNode,
+} from '../../subgraphs/lineage/src/lineage';
 import { findRun } from '../../subgraphs/lineage/src/runs';
 import { findWorkflowGraph } from '../../subgraphs/lineage/src/workflow-graph';
 import { dotEdges, makeRenkuProject, outdatedOutputs, type RenkuProject } from './renku-project';
@@ -50,6 +57,13 @@ afterAll(async () => {
   await database?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
+
+/** The nodes of a lineage with what the answer knows beyond renku's fields (their commits). */
+async function tracedNodes(query: LineageQuery): Promise<TracedNode[]> {
+  const [answer] = await traceLineages(driver, anonymous, [query]);
+  if (answer instanceof Error) throw answer;
+  return answer.nodes;
+}
 
 /** Edges with runs named by their command line, as renku's own DOT names them. */
 function labelledEdges(lineage: Lineage): string[] {
@@ -131,6 +145,16 @@ describe('renku 2.x metadata made by the real renku CLI', () => {
     expect(run.endedAt! >= run.startedAt!).toBe(true);
   });
 
+  it('leaves the commits of a 2.x export ingested as it is unknown, as a posted export gives none', async () => {
+    const nodes = await tracedNodes({
+      projectPath: atRuns,
+      filePath: 'joined.csv',
+      direction: 'UPSTREAM',
+    });
+    expect(nodes.length).toBeGreaterThan(0);
+    expect(nodes.map((node) => node.commit)).toEqual(nodes.map(() => null));
+  });
+
   it('pages through the whole workflow graph in the order the runs started', async () => {
     const first = await findWorkflowGraph(driver, anonymous, { projectPath: atRuns, first: 3 });
     expect(first.totalCount).toBe(5);
@@ -155,7 +179,10 @@ describe('renku 2.x metadata made by the real renku CLI', () => {
 });
 
 describe('a GitLab push when the renku CLI is installed', () => {
+  const pushedPath = 'ada.analyst/flights-pushed';
   let running: Running;
+  /** The status of the push of the `runs` commit to `pushedPath`. */
+  let pushed: Record<string, unknown>;
 
   beforeAll(async () => {
     running = await startLineageSubgraph(
@@ -171,6 +198,10 @@ describe('a GitLab push when the renku CLI is installed', () => {
       },
       log,
     );
+    pushed = await pushAndWait(pushedPath, `file://${project.dir}`, project.commits.runs);
+    await driver.executeQuery("MATCH (p:Project {path: $pushedPath}) SET p.visibility = 'public'", {
+      pushedPath,
+    });
   });
 
   afterAll(async () => {
@@ -208,28 +239,67 @@ describe('a GitLab push when the renku CLI is installed', () => {
   }
 
   it('clones the commit, exports it with renku and ingests it', async () => {
-    const projectPath = 'ada.analyst/flights-pushed';
-    const event = await pushAndWait(projectPath, `file://${project.dir}`, project.commits.runs);
-    expect(event).toEqual({
+    expect(pushed).toEqual({
       status: 'done',
       message: expect.stringMatching(
         new RegExp(`^ingested commit ${project.commits.runs}: 5 runs`),
       ),
     });
-    const session = driver.session();
-    try {
-      await session.run("MATCH (p:Project {path: $projectPath}) SET p.visibility = 'public'", {
-        projectPath,
-      });
-    } finally {
-      await session.close();
-    }
     const lineage = await findLineage(driver, anonymous, {
-      projectPath,
+      projectPath: pushedPath,
       filePath: 'count.txt',
       direction: 'UPSTREAM',
     });
     expect(labelledEdges(lineage)).toEqual(dotEdges(project.visualized['count.txt']));
+  });
+
+  it('names the commit that made each 2.x run and file version, found in the clone (#6)', async () => {
+    const projectPath = pushedPath;
+    const runs = await driver.executeQuery(
+      `MATCH (run:Run {projectPath: $projectPath})-[:FOLLOWED]->(plan:Plan)
+       RETURN plan.name AS name, run.commit AS commit ORDER BY name`,
+      { projectPath },
+    );
+    const { left, right, join, count, rejoin } = project.commits;
+    expect(runs.records.map((record) => record.toObject())).toEqual([
+      { name: 'count', commit: count },
+      { name: 'join', commit: join },
+      { name: 'left', commit: left },
+      { name: 'rejoin', commit: rejoin },
+      { name: 'right', commit: right },
+    ]);
+
+    // Every version's commit holds exactly that version: git's blob there is its checksum.
+    const files = await driver.executeQuery(
+      `MATCH (file:File {projectPath: $projectPath})
+       RETURN file.path AS path, file.checksum AS checksum, file.commit AS commit`,
+      { projectPath },
+    );
+    expect(files.records.length).toBeGreaterThan(5);
+    for (const file of files.records.map((record) => record.toObject())) {
+      const blob = execFileSync('git', [
+        '-C',
+        project.dir,
+        'rev-parse',
+        `${file.commit}:${file.path}`,
+      ]);
+      expect([file.path, blob.toString().trim()]).toEqual([file.path, file.checksum]);
+    }
+
+    // The lineage names the commit of the latest producer of joined.csv, not the first one.
+    const nodes = await tracedNodes({
+      projectPath,
+      filePath: 'joined.csv',
+      direction: 'UPSTREAM',
+      depth: 1,
+    });
+    const commits = Object.fromEntries(nodes.map((node) => [node.label, node.commit]));
+    expect(commits).toEqual({
+      'cat right.csv left.csv > joined.csv': rejoin,
+      'joined.csv': rejoin,
+      'left.csv': left,
+      'right.csv': right,
+    });
   });
 
   it('fails a push naming a repository outside the allowed prefixes without cloning', async () => {

@@ -17,8 +17,11 @@ import type { RenkuCli } from '../../stack/src/services/renku-cli';
  */
 export interface RenkuProject {
   dir: string;
-  /** The commit after the runs, and the one after data/raw.csv changed. */
-  commits: { runs: string; modified: string };
+  /**
+   * The commit after the runs, the one after data/raw.csv changed, and the commit each run
+   * made, by its name (`left`, `right`, `join`, `count`, `rejoin`).
+   */
+  commits: { runs: string; modified: string; [run: string]: string };
   /** `renku graph export --format jsonld --full` at each of those commits. */
   exports: { runs: unknown; modified: unknown };
   /**
@@ -31,42 +34,26 @@ export interface RenkuProject {
 }
 
 export async function makeRenkuProject(root: string, cli: RenkuCli): Promise<RenkuProject> {
-  const home = path.join(root, 'home');
-  const dir = path.join(root, 'flights');
-  await mkdir(home, { recursive: true });
-  await writeFile(
-    path.join(home, '.gitconfig'),
-    '[user]\n\tname = Ada Analyst\n\temail = ada.analyst@example.org\n[init]\n\tdefaultBranch = master\n',
-  );
-  const env = {
-    ...process.env,
-    HOME: home,
-    // renku's git hooks call `renku` by name.
-    PATH: `${cli.binDir}${path.delimiter}${process.env.PATH ?? ''}`,
-  };
-  const run = (command: string, args: string[], stdout?: string, okCodes?: number[]) =>
-    shell(command, args, { cwd: dir, env }, stdout, okCodes);
-  // `-S`: no git-LFS here; renku refuses to commit outputs without it unless told.
-  const renkuRun = (name: string, args: string[], stdout: string) =>
-    run(cli.command, ['-S', 'run', '--name', name, ...args], path.join(dir, stdout));
-
-  await mkdir(dir);
-  await run(cli.command, ['init', '--template-id', 'minimal', '.']);
+  const { dir, run, renkuRun } = await startRenkuProject(root, path.join(root, 'flights'), cli);
   await mkdir(path.join(dir, 'data'));
   await writeFile(path.join(dir, 'data', 'raw.csv'), 'a,1\nb,2\nc,3\nd,4\n');
   await run('git', ['add', 'data']);
   await run('git', ['commit', '-q', '-m', 'raw data']);
 
-  await renkuRun('left', ['head', '-n', '2', 'data/raw.csv'], 'left.csv');
-  await renkuRun('right', ['tail', '-n', '2', 'data/raw.csv'], 'right.csv');
-  await renkuRun('join', ['cat', 'left.csv', 'right.csv'], 'joined.csv');
-  await renkuRun('count', ['wc', '-l', 'joined.csv'], 'count.txt');
-  await renkuRun('rejoin', ['cat', 'right.csv', 'left.csv'], 'joined.csv');
+  const runs: [name: string, args: string[], stdout: string][] = [
+    ['left', ['head', '-n', '2', 'data/raw.csv'], 'left.csv'],
+    ['right', ['tail', '-n', '2', 'data/raw.csv'], 'right.csv'],
+    ['join', ['cat', 'left.csv', 'right.csv'], 'joined.csv'],
+    ['count', ['wc', '-l', 'joined.csv'], 'count.txt'],
+    ['rejoin', ['cat', 'right.csv', 'left.csv'], 'joined.csv'],
+  ];
+  const runCommits: Record<string, string> = {};
+  for (const [name, args, stdout] of runs) runCommits[name] = await renkuRun(name, args, stdout);
   const exportGraph = async () =>
     JSON.parse(await run(cli.command, ['graph', 'export', '--format', 'jsonld', '--full']));
   const head = async () => (await run('git', ['rev-parse', 'HEAD'])).trim();
 
-  const commits = { runs: await head(), modified: '' };
+  const commits = { runs: await head(), modified: '', ...runCommits };
   const exports = { runs: await exportGraph(), modified: undefined as unknown };
   const visualized: Record<string, string> = {};
   for (const target of ['count.txt', 'joined.csv', 'left.csv', '--from data/raw.csv']) {
@@ -82,6 +69,45 @@ export async function makeRenkuProject(root: string, cli: RenkuCli): Promise<Ren
   const status = await run(cli.command, ['status'], undefined, [0, 1]);
 
   return { dir, commits, exports, visualized, status };
+}
+
+/** A renku project being made, and the commands to work in it as Ada. */
+export interface RenkuWorkspace {
+  dir: string;
+  /** Runs a command in the project; with `stdout`, its output goes to that file there. */
+  run(command: string, args: string[], stdout?: string, okCodes?: number[]): Promise<string>;
+  /** `renku run --name NAME ARGS > STDOUT`; the commit renku made for the run. */
+  renkuRun(name: string, args: string[], stdout: string): Promise<string>;
+}
+
+/** `renku init` of a new project in `dir`, by Ada, with renku's minimal template. */
+export async function startRenkuProject(
+  root: string,
+  dir: string,
+  cli: RenkuCli,
+): Promise<RenkuWorkspace> {
+  const home = path.join(root, 'home');
+  await mkdir(home, { recursive: true });
+  await writeFile(
+    path.join(home, '.gitconfig'),
+    '[user]\n\tname = Ada Analyst\n\temail = ada.analyst@example.org\n[init]\n\tdefaultBranch = master\n',
+  );
+  const env = {
+    ...process.env,
+    HOME: home,
+    // renku's git hooks call `renku` by name.
+    PATH: `${cli.binDir}${path.delimiter}${process.env.PATH ?? ''}`,
+  };
+  const run = (command: string, args: string[], stdout?: string, okCodes?: number[]) =>
+    shell(command, args, { cwd: dir, env }, stdout && path.join(dir, stdout), okCodes);
+  // `-S`: no git-LFS here; renku refuses to commit outputs without it unless told.
+  const renkuRun = async (name: string, args: string[], stdout: string) => {
+    await run(cli.command, ['-S', 'run', '--name', name, ...args], stdout);
+    return (await run('git', ['rev-parse', 'HEAD'])).trim();
+  };
+  await mkdir(dir, { recursive: true });
+  await run(cli.command, ['init', '--template-id', 'minimal', '.']);
+  return { dir, run, renkuRun };
 }
 
 /** The edges of a `renku workflow visualize --format dot` graph, as `source -> target`. */

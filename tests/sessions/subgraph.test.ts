@@ -19,6 +19,7 @@ import { passwordGrant } from '../../stack/src/tokens';
 import { readProjectsConfig, startProjectsSubgraph } from '../../subgraphs/projects/src';
 import { HubClient, readSessionsConfig, startSessionsSubgraph } from '../../subgraphs/sessions/src';
 import { Browser } from './browser';
+import { allowHubCallback } from './hub-callback';
 
 interface Answer {
   data?: Record<string, any> | null;
@@ -65,7 +66,7 @@ beforeAll(async () => {
     startKeycloak({ httpPort: keycloakPort }),
     startNeo4j({ dataDir: path.join(dataDir, 'neo4j') }),
   ]);
-  await allowHubCallback(`${hub.url}/hub/oauth_callback`);
+  await allowHubCallback(keycloak, `${hub.url}/hub/oauth_callback`);
   driver = neo4j.driver(graph.url);
   await driver.executeQuery(
     `UNWIND $catalogue AS row
@@ -691,31 +692,6 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Pr
     if (done(value)) return value;
     await sleep(250);
   }
-}
-
-/** Lets Keycloak send people back to this test's hub, whose port the realm cannot know. */
-async function allowHubCallback(callback: string): Promise<void> {
-  const admin = await fetch(`${keycloak.url}/realms/master/protocol/openid-connect/token`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'password',
-      client_id: 'admin-cli',
-      username: keycloak.adminUser,
-      password: keycloak.adminPassword,
-    }),
-  });
-  const { access_token: token } = (await admin.json()) as { access_token: string };
-  const clients = `${keycloak.url}/admin/realms/renku/clients`;
-  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  const [client] = (await (
-    await fetch(`${clients}?clientId=${hubOAuthClient.id}`, { headers })
-  ).json()) as { id: string; redirectUris: string[] }[];
-  const updated = await fetch(`${clients}/${client.id}`, {
-    method: 'PUT',
-    headers,
-    body: JSON.stringify({ ...client, redirectUris: [...client.redirectUris, callback] }),
-  });
-  expect(updated.status).toBe(204);
 }
 
 /** A one-commit repository where SESSIONS_GIT_URL leads for the project; its commit id. */

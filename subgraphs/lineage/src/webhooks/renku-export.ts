@@ -3,9 +3,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
+import { readRenkuExport, type RenkuExport } from '../ingest/read';
+import { ExportError, PermanentError } from './export-errors';
+import { fillVersionCommits } from './version-commits';
+
+export { ExportError, PermanentError } from './export-errors';
+
 export interface CommitExporter {
-  /** The full renku graph of the repository at that commit, as JSON-LD. */
-  exportCommit(gitUrl: string, commit: string): Promise<unknown>;
+  /**
+   * The full renku graph of the repository at that commit, read into records, with the commit
+   * that made each run and file version where the export itself names none (renku 2.x).
+   */
+  exportCommit(gitUrl: string, commit: string): Promise<RenkuExport>;
 }
 
 export interface RenkuExporterOptions {
@@ -19,9 +28,10 @@ export interface RenkuExporterOptions {
 
 /**
  * Exports a commit the way a CI job would: clone, check out, `renku graph export --full`, in a
- * temporary folder that is removed afterwards. The URL comes from an authenticated push, but
- * is still limited to known prefixes: the secret proves who sent the event, not that the URL
- * inside is one we should fetch.
+ * temporary folder that is removed afterwards. Unlike a CI job's export, it then asks the
+ * clone's history which commit made each 2.x run and file version (`version-commits.ts`).
+ * The URL comes from an authenticated push, but is still limited to known prefixes: the secret
+ * proves who sent the event, not that the URL inside is one we should fetch.
  */
 export function renkuExporter(options: RenkuExporterOptions): CommitExporter {
   const timeoutMs = options.timeoutMs ?? 300_000;
@@ -48,11 +58,15 @@ export function renkuExporter(options: RenkuExporterOptions): CommitExporter {
         await run('git', ['checkout', '--quiet', commit], repo, env);
         const args = ['graph', 'export', '--format', 'jsonld', '--full'];
         const output = await run(options.renkuCommand, args, repo, env);
+        let document: unknown;
         try {
-          return JSON.parse(output) as unknown;
+          document = JSON.parse(output);
         } catch {
           throw new PermanentError('renku graph export did not print JSON');
         }
+        const read = await readRenkuExport(document);
+        await fillVersionCommits(read.provenance, repo, commit, { env, timeoutMs });
+        return read;
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
@@ -63,12 +77,6 @@ export function renkuExporter(options: RenkuExporterOptions): CommitExporter {
     },
   };
 }
-
-/** A clone or export that failed; its text is git's or renku's and is meant to be shown. */
-export class ExportError extends Error {}
-
-/** An error that trying again cannot fix: the event fails at once. */
-export class PermanentError extends ExportError {}
 
 function runCommand(
   command: string,

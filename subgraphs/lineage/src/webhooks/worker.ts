@@ -3,7 +3,8 @@ import { GraphQLError } from 'graphql';
 import type { Driver, ManagedTransaction } from 'neo4j-driver';
 
 import type { WebhookConfig } from '../config';
-import { ingestDocument, type IngestSummary } from '../ingest/ingest';
+import { ingestExport, type IngestSummary } from '../ingest/ingest';
+import { readRenkuExport, type RenkuExport } from '../ingest/read';
 import { withSession } from '../neo4j';
 import { claimNextEvent, type ClaimedEvent, completeEvent, failAttempt } from './events';
 import {
@@ -106,7 +107,7 @@ export class IngestWorker {
   private async process(event: ClaimedEvent): Promise<void> {
     const log = this.log.child({ event: event.id, project: event.projectPath, kind: event.kind });
     try {
-      const document = await this.documentOf(event);
+      const read = await this.exportOf(event);
       const members = await this.membersOf(event, log);
       // The lineage, the members and the status commit together: one write transaction.
       const complete = async (tx: ManagedTransaction, message: string) => {
@@ -117,7 +118,7 @@ export class IngestWorker {
       };
       const describe = (summary: IngestSummary) =>
         `ingested commit ${event.commit}: ${summary.runs} runs, ${summary.entities} file versions, ${summary.datasets} datasets`;
-      if (document === undefined) {
+      if (read === undefined) {
         await withSession(this.driver, (session) =>
           session.executeWrite((tx) =>
             complete(
@@ -128,12 +129,9 @@ export class IngestWorker {
         );
         return;
       }
-      const summary = await ingestDocument(
-        this.driver,
-        { projectPath: event.projectPath },
-        document,
-        { inTransaction: (tx, counts) => complete(tx, describe(counts)) },
-      );
+      const summary = await ingestExport(this.driver, { projectPath: event.projectPath }, read, {
+        inTransaction: (tx, counts) => complete(tx, describe(counts)),
+      });
       log.info({ ...summary, attempt: event.attempts }, 'webhook event ingested');
     } catch (error) {
       await this.failed(event, error, log);
@@ -160,14 +158,20 @@ export class IngestWorker {
     }
   }
 
-  /** The JSON-LD to ingest; undefined for a push when this process cannot export commits. */
-  private async documentOf(event: ClaimedEvent): Promise<unknown> {
+  /**
+   * The export to ingest; undefined for a push when this process cannot export commits. A
+   * posted export is taken as it is: a 2.x one names no commits, and its runs and file versions
+   * keep none (there is no clone here to ask). A push exported here gets them from the clone.
+   */
+  private async exportOf(event: ClaimedEvent): Promise<RenkuExport | undefined> {
     if (event.kind === 'export') {
+      let document: unknown;
       try {
-        return JSON.parse(event.document ?? '') as unknown;
+        document = JSON.parse(event.document ?? '');
       } catch {
         throw new PermanentError('the posted export is not JSON');
       }
+      return readRenkuExport(document);
     }
     if (!this.exporter || !event.gitUrl) return undefined;
     return this.exporter.exportCommit(event.gitUrl, event.commit);
