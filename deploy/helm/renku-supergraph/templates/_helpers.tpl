@@ -116,6 +116,10 @@ app.kubernetes.io/component: {{ .component }}
   value: {{ $g.limits.maxBodySize | quote }}
 - name: GATEWAY_WORKERS
   value: {{ $g.workers | quote }}
+{{- with $g.nodeOptions }}
+- name: NODE_OPTIONS
+  value: {{ . | quote }}
+{{- end }}
 - name: GATEWAY_PUBLIC_URL
   value: {{ $g.publicUrl | quote }}
 - name: SUBGRAPH_RETRIES
