@@ -48,10 +48,12 @@ reserved_environment = {
 }
 reserved_environment_prefixes = ('JUPYTERHUB_', 'JPY_')
 
+# Always applied with fullmatch: `$` alone would let a value end in a newline.
 commit_id = re.compile(r'^[0-9a-fA-F]{7,64}$')
 branch_name = re.compile(r'^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/+-]{1,255}$')
-# No quotes, spaces or braces: the URL reaches git as one argument and never a template.
-repository_url = re.compile(r'^https?://[A-Za-z0-9._~:/@%+-]+$')
+# No quotes, spaces or braces: the URL reaches git as one argument and never a template. No
+# user or password before the host either: the URL is shown in logs and in the pod's spec.
+repository_url = re.compile(r'^https?://[A-Za-z0-9.:-]+(?:/[A-Za-z0-9._~:/@%+-]*)?$')
 gib = 1024**3
 
 checkout_container = 'checkout'
@@ -63,25 +65,40 @@ if [ -d "$RENKU_TARGET/.git" ]; then
   echo "Resuming the checkout in $RENKU_TARGET"
   exit 0
 fi
-echo "Cloning $RENKU_REPOSITORY"
-if ! git clone --quiet --no-checkout -- "$RENKU_REPOSITORY" "$RENKU_TARGET"; then
-  echo "could not clone $RENKU_REPOSITORY" >&2
-  rm -rf "$RENKU_TARGET"
+# Cloned and checked out beside the target, then moved into place: a start that failed or was
+# stopped half-way leaves nothing the next start would take for a finished checkout.
+staging="$RENKU_TARGET.checkout"
+rm -rf "$staging"
+rmdir "$RENKU_TARGET" 2>/dev/null
+if [ -e "$RENKU_TARGET" ]; then
+  echo "could not check out into $RENKU_TARGET: it exists and is not a checkout" >&2
   exit 1
 fi
-cd "$RENKU_TARGET" || exit 1
+echo "Cloning $RENKU_REPOSITORY"
+if ! git clone --quiet --no-checkout -- "$RENKU_REPOSITORY" "$staging"; then
+  echo "could not clone $RENKU_REPOSITORY" >&2
+  rm -rf "$staging"
+  exit 1
+fi
+cd "$staging" || exit 1
 if [ "$(git cat-file -t "$RENKU_COMMIT" 2>/dev/null)" != commit ]; then
   echo "could not check out commit $RENKU_COMMIT of $RENKU_REPOSITORY:" \
     "the commit is not in the repository" >&2
-  cd / && rm -rf "$RENKU_TARGET"
+  cd / && rm -rf "$staging"
   exit 1
 fi
 echo "Checking out $RENKU_COMMIT"
 if [ -n "$RENKU_BRANCH" ]; then
-  git checkout --quiet -B "$RENKU_BRANCH" "$RENKU_COMMIT"
+  set -- -B "$RENKU_BRANCH"
 else
-  git checkout --quiet --detach "$RENKU_COMMIT"
+  set -- --detach
 fi
+if ! git checkout --quiet "$@" "$RENKU_COMMIT"; then
+  echo "could not check out commit $RENKU_COMMIT" >&2
+  cd / && rm -rf "$staging"
+  exit 1
+fi
+cd / && mv "$staging" "$RENKU_TARGET"
 """
 
 
@@ -110,7 +127,7 @@ def check_environment(environment):
     if not isinstance(environment, dict):
         raise SpawnFailure('start option environment must be an object', reason='options')
     for name, value in environment.items():
-        if not environment_name.match(name) or not isinstance(value, str):
+        if not environment_name.fullmatch(name) or not isinstance(value, str):
             raise SpawnFailure(
                 f'environment variable {name!r} needs a name of letters, digits and _ '
                 'and a string value',
@@ -143,6 +160,13 @@ def check_resource_classes(config):
     if config.get('default') not in classes:
         raise ValueError('default must name one of the resource classes')
     return classes, config['default']
+
+
+def within(repository, prefix):
+    """Whether the URL starts with the prefix at a path boundary: the prefix
+    `https://gitlab.example.org` does not admit `https://gitlab.example.org.evil.example/`."""
+    rest = repository[len(prefix) :]
+    return repository.startswith(prefix) and (prefix.endswith('/') or rest[:1] in ('', '/'))
 
 
 def repository_folder(repository):
@@ -272,24 +296,28 @@ class RenkuKubeSpawner(KubeSpawner):
             return None
         commit = options.get('commit')
         branch = options.get('branch') or ''
-        if not commit or not commit_id.match(commit):
-            raise SpawnFailure(f'a commit is needed to check out {repository}', reason='checkout')
-        if branch and not branch_name.match(branch):
-            raise SpawnFailure(f'branch {branch!r} is not a valid branch name', reason='checkout')
-        if not repository_url.match(repository) or (
+        # The URL first: the other messages name it, and they reach the hub's log.
+        if not repository_url.fullmatch(repository) or (
             self.repository_prefixes
-            and not any(repository.startswith(prefix) for prefix in self.repository_prefixes)
+            and not any(within(repository, prefix) for prefix in self.repository_prefixes)
         ):
-            raise SpawnFailure(
-                f'repository {repository} is not one this hub clones', reason='checkout'
-            )
+            # Without a user or password it may carry.
+            shown = re.sub(r'^([a-z]+://)[^/]*@', r'\1', repository)
+            raise SpawnFailure(f'repository {shown} is not one this hub clones', reason='checkout')
+        if not commit or not commit_id.fullmatch(commit):
+            raise SpawnFailure(f'a commit is needed to check out {repository}', reason='checkout')
+        if branch and not branch_name.fullmatch(branch):
+            raise SpawnFailure(f'branch {branch!r} is not a valid branch name', reason='checkout')
         return {'repository': repository, 'commit': commit, 'branch': branch}
 
     def get_env(self):
         env = super().get_env()
         # After the hub's own: reserved names were refused, so nothing of the hub's is
         # replaced. Not through KubeSpawner.environment, which would expand `{...}` in values.
-        env.update(getattr(self, '_session_environment', {}))
+        # Kubernetes expands `$(NAME)` in a value and reads `$$` as `$`: doubling every `$`
+        # keeps the value as it was given.
+        session = getattr(self, '_session_environment', {})
+        env.update({name: value.replace('$', '$$') for name, value in session.items()})
         return env
 
     async def get_pod_manifest(self):

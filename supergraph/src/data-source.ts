@@ -4,7 +4,7 @@ import { backendError, requestIdHeader, type BaseContext } from '@renku-supergra
 import { GraphQLError } from 'graphql';
 
 import { sharingInFlight } from './in-flight';
-import { noRetries, retryingFetch, sendingQuery, withRetries, type RetryPolicy } from './retry';
+import { callShareable, noRetries, retryingFetch, withRetries, type RetryPolicy } from './retry';
 
 /** The header the gitlab subgraph reads the caller's GitLab token from. */
 const gitlabTokenHeader = 'x-gitlab-token';
@@ -36,7 +36,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     super({
       url,
       fetcher: (shareInFlight
-        ? sharingInFlight(send, sendingQuery)
+        ? sharingInFlight(send, callShareable)
         : send) as RemoteGraphQLDataSource['fetcher'],
     });
   }
@@ -64,6 +64,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
         () => super.process(options),
         (attempt, reason) =>
           options.context.log?.warn({ subgraph: this.subgraph, attempt, reason }, 'retrying query'),
+        // The reads a mutation's plan makes after its write are not shared (see retry.ts).
+        'incomingRequestContext' in options &&
+          options.incomingRequestContext.operation?.operation === 'mutation',
       );
     } catch (error) {
       // A subgraph's 401 or 403 arrives with its code; its `response` extension

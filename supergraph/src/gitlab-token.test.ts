@@ -1,4 +1,9 @@
-import { GitLabTokens } from './gitlab-token';
+import { createLogger } from '@renku-supergraph/kit';
+import { GraphQLError } from 'graphql';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { fetchBrokeredGitLabToken, fetchGitLabTokenClaim, GitLabTokens } from './gitlab-token';
 
 describe('GitLab tokens remembered per caller', () => {
   it('asks once for many requests of the same caller, including concurrent ones', async () => {
@@ -83,5 +88,61 @@ describe('GitLab tokens remembered per caller', () => {
     expect(await tokens.get('Bearer a')).toBeUndefined();
     expect(await tokens.get('Bearer a')).toBeUndefined();
     expect(calls).toBe(1);
+  });
+});
+
+/**
+ * Keycloak answering what it should not (#4): a server on a loopback port stands in for it,
+ * since a real Keycloak cannot be made to answer garbage.
+ */
+describe("the caller's GitLab token from a Keycloak answering garbage", () => {
+  let server: http.Server;
+  let url: string;
+  let answer = { type: 'application/json', body: '' };
+  const log = createLogger('gateway', 'silent');
+
+  beforeAll(async () => {
+    server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': answer.type });
+      res.end(answer.body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  /** The lookup's failure, which must be Keycloak's typed error and never name the value. */
+  const failure = async (lookup: Promise<unknown>) => {
+    const error = await lookup.then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(GraphQLError);
+    const { message, extensions, cause } = error as GraphQLError & { cause?: Error };
+    expect(extensions).toMatchObject({ code: 'BACKEND_UNAVAILABLE', backend: 'keycloak' });
+    return `${message} ${cause?.message}`;
+  };
+
+  it('refuses a token that could not travel in a header without repeating it', async () => {
+    answer = {
+      type: 'application/json',
+      body: JSON.stringify({ access_token: 'glpat-SECRET\r\nx-evil: 1' }),
+    };
+    expect(await failure(fetchBrokeredGitLabToken(url, 'Bearer a', log))).not.toMatch(/SECRET/);
+
+    answer.body = JSON.stringify({ gitlab_token: 'glpat-SECRET\nx' });
+    expect(await failure(fetchGitLabTokenClaim(url, 'gitlab_token', 'Bearer a'))).not.toMatch(
+      /SECRET/,
+    );
+  });
+
+  it("takes JSON's null for no token, and names Keycloak when its answer is not JSON", async () => {
+    answer = { type: 'application/json', body: 'null' };
+    await expect(fetchBrokeredGitLabToken(url, 'Bearer a', log)).resolves.toBeUndefined();
+
+    answer = { type: 'application/jwt', body: 'eyJhbGciOiJSUzI1NiJ9.SECRET.sig' };
+    expect(await failure(fetchGitLabTokenClaim(url, 'gitlab_token', 'Bearer a'))).not.toMatch(
+      /SECRET|eyJ/,
+    );
   });
 });

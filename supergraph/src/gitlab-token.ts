@@ -1,4 +1,4 @@
-import { backendError, type Logger } from '@renku-supergraph/kit';
+import { backendError, fetchWithin, type Logger } from '@renku-supergraph/kit';
 import { createHash } from 'node:crypto';
 
 /** A caller's GitLab access token and, when known, when it stops working. */
@@ -67,17 +67,19 @@ export async function fetchBrokeredGitLabToken(
     throw backendError('keycloak', new Error(`keycloak broker token answered ${response.status}`));
   }
 
-  let stored: { access_token?: unknown; accessTokenExpiration?: unknown };
+  let stored: { access_token?: unknown; accessTokenExpiration?: unknown } | null;
   try {
     stored = (await response.json()) as typeof stored;
   } catch {
     throw backendError('keycloak', new Error('keycloak broker token is not a token response'));
   }
-  if (typeof stored.access_token !== 'string' || stored.access_token === '') return undefined;
+  // `?.`: JSON's `null` is valid JSON too.
+  if (typeof stored?.access_token !== 'string' || stored.access_token === '') return undefined;
+  const token = headerSafe(stored.access_token, 'keycloak broker token');
   // Keycloak adds `accessTokenExpiration` (seconds since the epoch) when it stores a response.
   const expiration = stored.accessTokenExpiration;
   return {
-    token: stored.access_token,
+    token,
     expiresAt: typeof expiration === 'number' && expiration > 0 ? expiration * 1000 : undefined,
   };
 }
@@ -96,17 +98,31 @@ export async function fetchGitLabTokenClaim(
   if (!response.ok) {
     throw backendError('keycloak', new Error(`keycloak userinfo answered ${response.status}`));
   }
-  const claims = (await response.json()) as Record<string, unknown>;
-  const token = claims[claim];
-  return typeof token === 'string' && token !== '' ? { token } : undefined;
+  let claims: Record<string, unknown>;
+  try {
+    claims = (await response.json()) as Record<string, unknown>;
+  } catch {
+    // Not JSON, e.g. a signed userinfo (application/jwt): its text stays out of the error.
+    throw backendError('keycloak', new Error('keycloak userinfo is not JSON'));
+  }
+  const token = claims?.[claim];
+  if (typeof token !== 'string' || token === '') return undefined;
+  return { token: headerSafe(token, `keycloak userinfo claim ${claim}`) };
+}
+
+/**
+ * The token as it is, if it can travel in a header. Anything else is refused without its value:
+ * the HTTP client's own refusal would quote it, and that message reaches the gateway's log.
+ */
+function headerSafe(token: string, what: string): string {
+  if (/^[\x21-\x7e]+$/.test(token)) return token;
+  throw backendError('keycloak', new Error(`${what} has characters no token has`));
 }
 
 async function ask(url: string, authorization: string): Promise<Response> {
   try {
-    return await fetch(url, {
-      headers: { authorization, accept: 'application/json' },
-      signal: AbortSignal.timeout(5000),
-    });
+    // fetchWithin: the answer comes back read and its timer goes (kit/src/fetch-within.ts).
+    return await fetchWithin(url, { headers: { authorization, accept: 'application/json' } }, 5000);
   } catch (error) {
     throw backendError('keycloak', error);
   }
@@ -117,7 +133,10 @@ interface Remembered {
   until: number;
 }
 
-/** A token is not handed to a subgraph in its last half minute: the request may outlast it. */
+/**
+ * A token in its last half minute is not remembered: every request asks Keycloak for it again.
+ * The request that asked still gets it, as there is nothing better to give.
+ */
 const expiryMarginMs = 30_000;
 
 /**

@@ -15,8 +15,13 @@ export const noRetries: RetryPolicy = { retries: 0, backoffMs: 0 };
 /** What the call being sent may do; the fetcher cannot see the operation itself. */
 interface RetryScope {
   retries: number;
-  /** The operation is a query: it may be sent again, or shared with an identical one. */
-  query: boolean;
+  /**
+   * The call may be shared with an identical one in flight (see in-flight.ts): a query, sent for
+   * a client's query. The reads the gateway makes for a client's mutation are queries too, but
+   * sent after its write: joining a read that set out before the write would answer with the
+   * value from before it.
+   */
+  shareable: boolean;
   onRetry?: (attempt: number, reason: string) => void;
 }
 
@@ -32,13 +37,16 @@ export function withRetries<T>(
   policy: RetryPolicy,
   call: () => Promise<T>,
   onRetry?: RetryScope['onRetry'],
+  /** The client's operation is a mutation (its reads are then never shared). */
+  forMutation = false,
 ): Promise<T> {
   const query = document !== undefined && isQuery(document);
-  return scope.run({ retries: query ? policy.retries : 0, query, onRetry }, call);
+  const shareable = query && !forMutation;
+  return scope.run({ retries: query ? policy.retries : 0, shareable, onRetry }, call);
 }
 
-/** Whether the subgraph call being sent is a query (false outside `withRetries`). */
-export const sendingQuery = (): boolean => scope.getStore()?.query ?? false;
+/** Whether the subgraph call being sent may be shared (false outside `withRetries`). */
+export const callShareable = (): boolean => scope.getStore()?.shareable ?? false;
 
 /** Whether a document's single operation is a query (the gateway sends one per call). */
 export function isQuery(document: string): boolean {
@@ -61,14 +69,17 @@ export function retryingFetch(
 ): (input: string, init?: RequestInit) => Promise<Response> {
   return async (input, init) => {
     const deadline = Date.now() + timeoutMs;
-    const { retries, onRetry } = scope.getStore() ?? { retries: 0, query: false };
+    const { retries, onRetry } = scope.getStore() ?? { retries: 0 };
 
     for (let attempt = 0; ; attempt += 1) {
       let response: Response | undefined;
       let failure: unknown;
       try {
-        // The answer comes back read, so that its timer can go (see fetchWithin).
-        response = await fetchWithin(input, init, Math.max(1, deadline - Date.now()), send);
+        // The answer comes back read, so that its timer can go (see fetchWithin). A redirect is
+        // the answer too: following it would take the caller's headers (`x-gitlab-token`, which
+        // fetch keeps across origins) and the query to wherever it points.
+        const manual = { ...init, redirect: 'manual' as const };
+        response = await fetchWithin(input, manual, Math.max(1, deadline - Date.now()), send);
       } catch (error) {
         failure = error;
       }

@@ -291,6 +291,55 @@ describe('RenkuKubeSpawner', () => {
     });
   });
 
+  it('refuses values that end in a newline, URLs with a user or password, and hosts that only begin like the allowed one (#8)', async () => {
+    const refusals: [Record<string, unknown>, RegExp, object?][] = [
+      [{ environment: { 'PATH\n': 'x' } }, /'PATH\\n' needs a name of letters/],
+      [{ repository, commit: `${commit}\n` }, /a commit is needed/],
+      [{ repository, branch: 'master\n' }, /is not a valid branch name/],
+      [{ repository: `${repository}\n` }, /not one this hub clones/],
+      [{ repository: 'https://ada:secret@gitlab.example.org/x.git' }, /not one this hub clones/],
+      [
+        { repository: 'https://ada:secret@gitlab.example.org/x.git', commit: 'no' },
+        /not one this hub clones/,
+      ],
+      [{ repository: 'https://gitlab.example.org@evil.example/x.git' }, /not one this hub clones/],
+      // An operator's prefix without its final slash still ends at the host.
+      [
+        { repository: 'https://gitlab.example.org.evil.example/x.git' },
+        /not one this hub clones/,
+        {
+          ...chartConfig,
+          RenkuKubeSpawner: {
+            ...chartConfig.RenkuKubeSpawner,
+            repository_prefixes: ['https://gitlab.example.org'],
+          },
+        },
+      ],
+    ];
+    const built = await python<Built[]>(
+      [],
+      refusals.map(([options, , config]) => request(options, config)),
+    );
+
+    refusals.forEach(([options, message], index) => {
+      expect({ options, pod: built[index].pod }).toEqual({ options, pod: undefined });
+      expect(built[index].refused).toMatch(message);
+      // A password in a refused URL is not repeated: the message reaches the hub's log.
+      expect(built[index].refused).not.toMatch(/secret/);
+    });
+  });
+
+  it('keeps an environment value as given although Kubernetes expands `$(NAME)` in values (#8)', async () => {
+    const built = await build({ environment: { PRICE: 'costs $5, $$6 and $(HOME)' } });
+
+    const server = built.pod.spec.containers[0];
+    // Kubernetes reads `$$` as `$` and replaces `$(HOME)`: every `$` goes doubled.
+    expect(byName(server.env, 'PRICE')).toEqual({
+      name: 'PRICE',
+      value: 'costs $$5, $$$$6 and $$(HOME)',
+    });
+  });
+
   it('runs with the example hub values, which offer the production classes', async () => {
     const root = path.join(__dirname, '..', '..');
     const read = (file: string) => YAML.parse(fs.readFileSync(path.join(root, file), 'utf8'));
@@ -455,5 +504,41 @@ describe("the checkout container's script", () => {
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain(`could not check out commit ${missing}`);
     expect(fs.existsSync(target)).toBe(false);
+    expect(fs.existsSync(`${target}.checkout`)).toBe(false);
+  });
+
+  it('leaves nothing the next start would resume when the checkout itself fails (#8)', async () => {
+    const target = path.join(dir, 'work-bad-branch', 'tutorial-zhbikes');
+
+    // A name the option's pattern admits and git refuses.
+    const failed = await checkOut(target, { RENKU_COMMIT: first, RENKU_BRANCH: 'analysis.lock' });
+    expect(failed.code).not.toBe(0);
+    expect(failed.stderr).toContain(`could not check out commit ${first}`);
+    expect(fs.existsSync(target)).toBe(false);
+
+    // The next start checks out afresh instead of resuming an empty clone.
+    const again = await checkOut(target, { RENKU_COMMIT: first, RENKU_BRANCH: '' });
+    expect(again.code).toBe(0);
+    expect(again.stdout).not.toMatch(/Resuming/);
+    expect(fs.readFileSync(path.join(target, 'README.md'), 'utf8')).toBe('first');
+  });
+
+  it('starts over after a start stopped half-way, and never clones over a folder of the user (#8)', async () => {
+    const target = path.join(dir, 'work-stopped', 'tutorial-zhbikes');
+    // What a pod deleted during the clone leaves: a partial clone beside the target.
+    fs.mkdirSync(path.join(`${target}.checkout`, '.git'), { recursive: true });
+
+    const done = await checkOut(target, { RENKU_COMMIT: second, RENKU_BRANCH: '' });
+    expect(done.code).toBe(0);
+    expect(await git(target, 'rev-parse', 'HEAD')).toBe(second);
+    expect(fs.existsSync(`${target}.checkout`)).toBe(false);
+
+    const mine = path.join(dir, 'work-mine', 'tutorial-zhbikes');
+    fs.mkdirSync(mine, { recursive: true });
+    fs.writeFileSync(path.join(mine, 'notes.txt'), 'mine');
+    const refused = await checkOut(mine, { RENKU_COMMIT: second, RENKU_BRANCH: '' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/exists and is not a checkout/);
+    expect(fs.readdirSync(mine)).toEqual(['notes.txt']);
   });
 });

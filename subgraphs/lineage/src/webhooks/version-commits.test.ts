@@ -106,6 +106,18 @@ describe('the commits of renku 2.x runs and file versions, from the repository',
     ]);
   });
 
+  it("names the first commit's versions whatever git's configuration says (#6)", async () => {
+    const read = provenance([{ path: odd, checksum: blob(commits.first, odd) }], []);
+    const env = {
+      ...options().env,
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'log.showRoot',
+      GIT_CONFIG_VALUE_0: 'false',
+    };
+    await fillVersionCommits(read, dir, commits.second, { ...options(), env });
+    expect(read.files[0].commit).toBe(commits.first);
+  });
+
   it('looks back from the exported commit only', async () => {
     const read = provenance([{ path: odd, checksum: blob(commits.first, odd) }], []);
     await fillVersionCommits(read, dir, commits.second, options());
@@ -135,6 +147,38 @@ describe('the commits of renku 2.x runs and file versions, from the repository',
     );
     await fillVersionCommits(read, dir, commits.third, options());
     expect([read.files[0].commit, read.runs[0].commit]).toEqual(['abc', 'def']);
+  });
+
+  it('takes a path that begins with a newline as it is (#6)', async () => {
+    // Another repository: `lead` written first, then `\nlead` with the same content.
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'version-commits-newline-'));
+    const run = (...args: string[]) =>
+      execFileSync('git', ['-C', other, ...args], { encoding: 'utf8', env: options().env }).trim();
+    const commitAll = (message: string) => {
+      run('add', '--all');
+      run('-c', 'user.name=Ada', '-c', 'user.email=ada@example.org', 'commit', '-qm', message);
+      return run('rev-parse', 'HEAD');
+    };
+    try {
+      run('init', '-q', '-b', 'master');
+      fs.writeFileSync(path.join(other, 'lead'), 'same\n');
+      const plain = commitAll('lead');
+      fs.writeFileSync(path.join(other, '\nlead'), 'same\n');
+      const newline = commitAll('newline lead');
+      const checksum = run('rev-parse', `${plain}:lead`);
+
+      const read = provenance(
+        [
+          { path: 'lead', checksum },
+          { path: '\nlead', checksum },
+        ],
+        [],
+      );
+      await fillVersionCommits(read, other, newline, options());
+      expect(read.files.map((file) => file.commit)).toEqual([plain, newline]);
+    } finally {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
   });
 
   it("fails with git's message for a commit the repository does not have", async () => {

@@ -85,7 +85,17 @@ function walkHistory(
 ): Promise<Found> {
   const found: Found = { versions: new Map(), runs: new Map() };
   // With -z every field ends in NUL: `commit <id>`, then `:<modes> <ids> <status>` and the path.
-  const args = ['log', '-z', '--raw', '-t', '--no-abbrev', '--no-renames', '--format=commit %H'];
+  // --root: the first commit's files are listed whatever the user's `log.showRoot` says.
+  const args = [
+    'log',
+    '-z',
+    '--raw',
+    '-t',
+    '--root',
+    '--no-abbrev',
+    '--no-renames',
+    '--format=commit %H',
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn('git', [...args, commit, '--'], {
       cwd: repository,
@@ -98,7 +108,9 @@ function walkHistory(
     let rest = '';
     let stderr = '';
     const take = (field: string) => {
-      const text = field.replace(/^\n/, '');
+      // The newline after `commit <id>` starts the next field; a path is taken as it is, since
+      // a file's name may begin with a newline too.
+      const text = change === undefined ? field.replace(/^\n/, '') : field;
       if (change !== undefined) {
         // `:<old mode> <new mode> <old id> <new id> <status>`, then this field is the path.
         const [, , , written, status] = change.slice(1).split(' ');
