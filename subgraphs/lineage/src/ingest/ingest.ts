@@ -1,9 +1,9 @@
 import { apiError, ErrorCode } from '@renku-supergraph/kit';
-import neo4j, { type Driver, type ManagedTransaction } from 'neo4j-driver';
+import { type Driver, type ManagedTransaction, Neo4jError } from 'neo4j-driver';
 
 import { withSession } from '../neo4j';
-import type { ArgumentKind } from './provenance';
 import { readRenkuExport, type RenkuExport } from './read';
+import { type BatchWriter, writeProvenance } from './write-provenance';
 
 export type Visibility = 'public' | 'internal' | 'private';
 
@@ -28,12 +28,15 @@ export interface IngestOptions {
 }
 
 const visibilities: readonly string[] = ['public', 'internal', 'private'];
-const batchSize = 1000;
+// Rows a statement takes at once: large enough that round trips and per-statement work do not
+// count, small enough to keep each statement's parameters a few MB.
+const batchSize = 5000;
 
 /**
  * Ingests one renku JSON-LD export into the graph: all of it in one write
- * transaction, or nothing when the document is invalid. Every write merges on
- * identifiers, so ingesting the same document again changes nothing.
+ * transaction, or nothing when the document is invalid. What the graph holds
+ * already is merged on identifiers, what it does not is created, so ingesting
+ * the same document again changes nothing.
  */
 export async function ingestDocument(
   driver: Driver,
@@ -61,17 +64,34 @@ export async function ingestExport(
     entities: read.provenance.files.length,
     datasets: read.datasets.length,
   };
-  await withSession(driver, (session) =>
-    session.executeWrite(async (tx) => {
-      const write = batchWriter(tx, target.projectPath);
-      await writePersons(write, read);
-      await writeProject(tx, target, read);
-      await writeProvenance(write, read);
-      await writeDatasets(write, read);
-      await options.inTransaction?.(tx, summary);
-    }),
-  );
+  const attempt = (mergeOnly: boolean) =>
+    withSession(driver, (session) =>
+      session.executeWrite(async (tx) => {
+        const write = batchWriter(tx, target.projectPath);
+        await writePersons(write, read);
+        await writeProject(tx, target, read);
+        await writeProvenance(tx, write, target.projectPath, read.provenance, mergeOnly);
+        await writeDatasets(write, read);
+        await options.inTransaction?.(tx, summary);
+      }),
+    );
+  try {
+    await attempt(false);
+  } catch (error) {
+    // Another transaction created a run or file this one took for new (ingestions of one
+    // project wait for each other on the project node, other writers need not). The
+    // uniqueness constraint refused the copy and nothing was written: merge everything now.
+    if (!isUniquenessRace(error)) throw error;
+    await attempt(true);
+  }
   return summary;
+}
+
+function isUniquenessRace(error: unknown): boolean {
+  return (
+    error instanceof Neo4jError &&
+    error.code === 'Neo.ClientError.Schema.ConstraintValidationFailed'
+  );
 }
 
 function checkTarget(target: IngestTarget): void {
@@ -89,14 +109,18 @@ function checkTarget(target: IngestTarget): void {
   }
 }
 
-type BatchWriter = (cypher: string, rows: object[]) => Promise<void>;
-
 /** Runs a statement over rows in batches (`UNWIND $rows`), all in the one transaction. */
 function batchWriter(tx: ManagedTransaction, projectPath: string): BatchWriter {
   return async (cypher, rows) => {
+    const returned = [];
     for (let start = 0; start < rows.length; start += batchSize) {
-      await tx.run(cypher, { project: projectPath, rows: rows.slice(start, start + batchSize) });
+      const result = await tx.run(cypher, {
+        project: projectPath,
+        rows: rows.slice(start, start + batchSize),
+      });
+      returned.push(...result.records.map((record) => record.toObject()));
     }
+    return returned;
   };
 }
 
@@ -144,91 +168,6 @@ async function writeProject(tx: ManagedTransaction, target: IngestTarget, read: 
       creatorIds: project?.creatorIds ?? [],
     },
   );
-}
-
-const argumentLabels: Record<ArgumentKind, { label: string; relationship: string }> = {
-  input: { label: 'Input', relationship: 'HAS_INPUT' },
-  output: { label: 'Output', relationship: 'HAS_OUTPUT' },
-  parameter: { label: 'Parameter', relationship: 'HAS_PARAMETER' },
-};
-
-async function writeProvenance(write: BatchWriter, { provenance: p }: RenkuExport) {
-  await write(
-    `MATCH (project:Project {path: $project})
-     UNWIND $rows AS row
-     MERGE (plan:Plan {projectPath: $project, id: row.id})
-     SET plan.name = row.name, plan.command = row.command
-     MERGE (plan)-[:IN_PROJECT]->(project)`,
-    p.plans,
-  );
-  for (const [kind, { label, relationship }] of Object.entries(argumentLabels)) {
-    await write(
-      `UNWIND $rows AS row
-       MATCH (plan:Plan {projectPath: $project, id: row.planId})
-       MERGE (arg:${label} {projectPath: $project, id: row.id})
-       SET arg.name = row.name, arg.position = row.position, arg.prefix = row.prefix,
-           arg.defaultValue = row.defaultValue, arg.mappedTo = row.mappedTo
-       MERGE (plan)-[:${relationship}]->(arg)`,
-      p.arguments
-        .filter((arg) => arg.kind === kind)
-        .map((arg) => ({
-          ...arg,
-          position: arg.position === null ? null : neo4j.int(arg.position),
-        })),
-    );
-  }
-  await write(
-    `MATCH (project:Project {path: $project})
-     UNWIND $rows AS row
-     MERGE (file:File {projectPath: $project, id: row.id})
-     SET file.path = row.path, file.commit = row.commit, file.checksum = row.checksum,
-         file.isFolder = row.isFolder
-     MERGE (file)-[:IN_PROJECT]->(project)`,
-    p.files,
-  );
-  await write(
-    `MATCH (project:Project {path: $project})
-     UNWIND $rows AS row
-     MERGE (run:Run {projectPath: $project, id: row.id})
-     SET run.startedAt = row.startedAt, run.endedAt = row.endedAt, run.commit = row.commit,
-         run.commandLine = row.commandLine
-     MERGE (run)-[:IN_PROJECT]->(project)
-     WITH run, row
-     OPTIONAL MATCH (plan:Plan {projectPath: $project, id: row.planId})
-     FOREACH (_ IN CASE WHEN plan IS NULL THEN [] ELSE [1] END | MERGE (run)-[:FOLLOWED]->(plan))
-     WITH run, row
-     UNWIND row.personIds AS personId
-     MATCH (person:Person {id: personId})
-     MERGE (run)-[:ASSOCIATED_WITH]->(person)`,
-    p.runs,
-  );
-  for (const [kind, { label }] of Object.entries(argumentLabels)) {
-    await write(
-      `UNWIND $rows AS row
-       MATCH (run:Run {projectPath: $project, id: row.runId})
-       MATCH (arg:${label} {projectPath: $project, id: row.argumentId})
-       MERGE (run)-[given:GAVE]->(arg)
-       SET given.value = row.value`,
-      p.runs.flatMap((run) =>
-        run.values
-          .filter((value) => value.kind === kind)
-          .map((value) => ({ runId: run.id, argumentId: value.argumentId, value: value.value })),
-      ),
-    );
-  }
-  for (const [links, relationship] of [
-    [p.usages, 'USED'],
-    [p.generations, 'GENERATED'],
-  ] as const) {
-    await write(
-      `UNWIND $rows AS row
-       MATCH (run:Run {projectPath: $project, id: row.runId})
-       MATCH (file:File {projectPath: $project, id: row.fileId})
-       MERGE (run)-[link:${relationship}]->(file)
-       SET link.role = row.role`,
-      links,
-    );
-  }
 }
 
 async function writeDatasets(write: BatchWriter, { datasets }: RenkuExport) {
