@@ -86,7 +86,7 @@ def check_environment(environment):
     if not isinstance(environment, dict):
         raise SpawnFailure('start option environment must be an object', reason='options')
     for name, value in environment.items():
-        if not environment_name.match(name) or not isinstance(value, str):
+        if not environment_name.fullmatch(name) or not isinstance(value, str):
             raise SpawnFailure(
                 f'environment variable {name!r} needs a name of letters, digits and _ '
                 'and a string value',
@@ -359,7 +359,8 @@ class RenkuLocalSpawner(SimpleLocalProcessSpawner):
 
         self._emit('checkout', 20, f'Cloning {repository}')
         try:
-            await self._git('clone', '--quiet', '--no-checkout', repository, target)
+            # `--`: a repository is never read as an option of git clone.
+            await self._git('clone', '--quiet', '--no-checkout', '--', repository, target)
             self._emit('checkout', 40, f'Checking out {commit[:12]}')
             if not await self._has_commit(target, commit):
                 raise CheckoutError(await self._missing_commit(target, commit, branch))
