@@ -1,4 +1,4 @@
-import { ErrorCode, apiError, type Logger } from '@renku-supergraph/kit';
+import { ErrorCode, apiError, fetchWithin, type Logger } from '@renku-supergraph/kit';
 import DataLoader from 'dataloader';
 import type { GraphQLError } from 'graphql';
 
@@ -180,21 +180,24 @@ export class GitLabProjectFacts {
   private async call(paths: readonly string[], after: string | null, token: string | undefined) {
     let response: Response;
     try {
-      response = await fetch(this.endpoint, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json',
-          // Exactly as the REST calls: no Authorization header at all without a token.
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
+      response = await fetchWithin(
+        this.endpoint,
+        {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json',
+            // Exactly as the REST calls: no Authorization header at all without a token.
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          body: JSON.stringify({
+            operationName: 'ProjectFacts',
+            query: projectFactsQuery,
+            variables: { fullPaths: paths, first: paths.length, after },
+          }),
         },
-        body: JSON.stringify({
-          operationName: 'ProjectFacts',
-          query: projectFactsQuery,
-          variables: { fullPaths: paths, first: paths.length, after },
-        }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+        timeoutMs,
+      );
     } catch (error) {
       throw new GitLabFailure(undefined, error);
     }
