@@ -1,8 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { ingestDemo } from './demo-ingest';
 import { repoRoot } from './paths';
 import { step } from './progress';
 
@@ -39,20 +40,12 @@ export async function loadBikeCountsDemo(
   }
 
   step(`loading the demo project ${bikeCountsProject} (renku 2.x) into Neo4j`);
-  const cli = path.join(repoRoot, 'subgraphs', 'lineage', 'dist', 'ingest-cli.js');
-  const args = [cli, '--project', bikeCountsProject, '--visibility', 'public'];
-  args.push('--member', 'ada.analyst:owner', '--repository', bare, '--commit', 'master');
-  const log = fs.openSync(path.join(logDir, 'demo-ingest.log'), 'a');
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(process.execPath, [...args, path.join(demoDir, 'graph.jsonld')], {
-      env: { ...process.env, NEO4J_URI: neo4jUrl },
-      stdio: ['ignore', log, log],
-    });
-    child.once('error', reject);
-    child.once('exit', resolve);
-  });
-  fs.closeSync(log);
-  if (code !== 0) throw new Error(`loading the demo data failed; see ${logDir}/demo-ingest.log`);
+  await ingestDemo(neo4jUrl, logDir, bikeCountsProject, path.join(demoDir, 'graph.jsonld'), [
+    '--repository',
+    bare,
+    '--commit',
+    'master',
+  ]);
 }
 
 function git(cwd: string, ...args: string[]): Promise<string> {

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
 import { loadBikeCountsDemo } from './demo-bike-counts';
+import { ingestDemo } from './demo-ingest';
 import { repoRoot } from './paths';
 import { assertPortFree, freePort } from './ports';
 import type { Service } from './process';
@@ -177,7 +177,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     if (options.demo ?? true) {
       step('loading the demo project ada.analyst/tutorial-zhbikes into Neo4j');
-      await loadDemo(neo4j.url, logDir);
+      await ingestDemo(
+        neo4j.url,
+        logDir,
+        'ada.analyst/tutorial-zhbikes',
+        path.join(repoRoot, 'demo', 'tutorial-zhbikes', 'source.ld.json'),
+      );
     }
 
     // Sessions check out the demo project from a local repository (GitLab cannot run here).
@@ -310,23 +315,4 @@ async function choosePorts(kind: StackOptions['ports']): Promise<Ports> {
     else await assertPortFree(ports[name], name);
   }
   return ports;
-}
-
-/** Ingests the demo export with the lineage subgraph's own command. */
-async function loadDemo(neo4jUrl: string, logDir: string): Promise<void> {
-  const cli = path.join(repoRoot, 'subgraphs', 'lineage', 'dist', 'ingest-cli.js');
-  const document = path.join(repoRoot, 'demo', 'tutorial-zhbikes', 'source.ld.json');
-  const args = [cli, '--project', 'ada.analyst/tutorial-zhbikes', '--visibility', 'public'];
-  args.push('--member', 'ada.analyst:owner');
-  const log = fs.openSync(path.join(logDir, 'demo-ingest.log'), 'a');
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(process.execPath, [...args, document], {
-      env: { ...process.env, NEO4J_URI: neo4jUrl },
-      stdio: ['ignore', log, log],
-    });
-    child.once('error', reject);
-    child.once('exit', resolve);
-  });
-  fs.closeSync(log);
-  if (code !== 0) throw new Error(`loading the demo data failed; see ${logDir}/demo-ingest.log`);
 }

@@ -1,4 +1,7 @@
-/** A few clients that send one query in a loop and keep every answer, to see outages from outside. */
+/**
+ * A few clients that send one query in a loop and keep every answer, to see outages from
+ * outside.
+ */
 
 export interface GraphQLAnswer {
   data?: Record<string, any> | null;
