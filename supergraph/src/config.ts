@@ -58,6 +58,8 @@ export interface GatewayConfig {
   trustProxy?: number | string[];
   /** Only the manifest's operations run; absent when TRUSTED_DOCUMENTS is not set. */
   trustedDocuments?: TrustedDocumentOptions;
+  /** A persisted query manifest whose operations are planned at start; absent when off. */
+  warmUpOperations?: string;
   /** The subgraphs that receive the caller's GitLab token (`x-gitlab-token`). */
   gitlabTokenSubgraphs: string[];
   /** Keycloak's identity provider whose stored token is the caller's GitLab token. */
@@ -79,6 +81,7 @@ export interface GatewayConfig {
 type Env = Record<string, string | undefined>;
 
 const defaultSupergraph = path.resolve(__dirname, '..', 'supergraph.graphql');
+const defaultKnownOperations = path.resolve(__dirname, '..', 'known-operations.json');
 
 /**
  * | setting | default | meaning |
@@ -98,6 +101,7 @@ const defaultSupergraph = path.resolve(__dirname, '..', 'supergraph.graphql');
  * | TRUST_PROXY | none | proxies whose X-Forwarded-For counts: hops, or `loopback,10.0.0.0/8` |
  * | TRUSTED_DOCUMENTS | none: any document | a persisted query manifest: only its operations run |
  * | TRUSTED_DOCUMENTS_ALLOW_FREE_FORM | false | run free-form documents beside the manifest |
+ * | WARM_UP_OPERATIONS | supergraph/known-operations.json | a manifest planned at start (empty: off) |
  * | NODE_ENV | development | `production` turns off introspection and Sandbox |
  * | KEYCLOAK_URL | http://127.0.0.1:8080 | where the gateway reaches Keycloak |
  * | KEYCLOAK_REALM | renku | the realm |
@@ -190,6 +194,12 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
           allowFreeForm: readBoolean(env, 'TRUSTED_DOCUMENTS_ALLOW_FREE_FORM', false),
         }
       : undefined,
+    warmUpOperations:
+      env.WARM_UP_OPERATIONS === undefined
+        ? defaultKnownOperations
+        : env.WARM_UP_OPERATIONS.trim()
+          ? path.resolve(env.WARM_UP_OPERATIONS.trim())
+          : undefined,
     // projects writes to GitLab too (updateProject), as Renku's knowledge graph did.
     gitlabTokenSubgraphs: readString(env, 'GITLAB_TOKEN_SUBGRAPHS', 'gitlab,projects')
       .split(',')

@@ -7,7 +7,7 @@ import {
   type Logger,
   type Running,
 } from '@renku-supergraph/kit';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import fs from 'node:fs';
 
 import { BrowserSignIn } from './browser-sign-in';
@@ -17,6 +17,7 @@ import { gitLabTokenLookup, GitLabTokens } from './gitlab-token';
 import { guardGraphQL } from './guard';
 import { limitRules } from './limits';
 import { SubgraphFetchMetrics } from './metrics';
+import { skippedWhilePlanning, warmQueryPlans } from './plan-warm-up';
 import { RateLimits } from './rate-limit';
 import { subgraphsReady } from './readiness';
 import { MemorySessionStore, RedisSessionStore, type SessionStore } from './session-store';
@@ -48,9 +49,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         config.subgraphRetry,
         config.subgraphDeduplication,
       );
-      return fetchMetrics ? fetchMetrics.observe(name, source) : source;
+      return skippedWhilePlanning(fetchMetrics ? fetchMetrics.observe(name, source) : source);
     },
     logger: log,
+  });
+  let apiSchema: GraphQLSchema | undefined;
+  gateway.onSchemaLoadOrUpdate((loaded) => {
+    apiSchema = loaded.apiSchema;
   });
 
   // Authentication happens here first: a request with a bad token is refused
@@ -66,6 +71,10 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   };
 
   const documents = config.trustedDocuments && loadTrustedDocuments(config.trustedDocuments.file);
+  const knownOperations = [
+    ...(documents?.values() ?? []),
+    ...(config.warmUpOperations ? loadTrustedDocuments(config.warmUpOperations).values() : []),
+  ];
   const limits = await RateLimits.create(config.rateLimits, log, config.workers);
   const { store, browser } = await startBrowserSignIn(config, log).catch(async (error) => {
     await limits.close();
@@ -82,6 +91,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   );
 
   let running: Running;
+  let warmedUp = knownOperations.length === 0;
   try {
     running = await serveGraphQL<GatewayContext>({
       name: 'gateway',
@@ -116,7 +126,10 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       bodyLimit: config.bodyLimit,
       // A down subgraph costs some fields, not the whole gateway: /health stays liveness.
       health: 'live',
-      ready: () => subgraphsReady(subgraphTargets),
+      ready: async () => {
+        if (!warmedUp) throw new Error('planning the known operations');
+        await subgraphsReady(subgraphTargets);
+      },
       observability: config.observability,
       metrics,
       usageReporting: config.usageReporting,
@@ -126,6 +139,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     await limits.close();
     throw error;
   }
+  if (!warmedUp && apiSchema) {
+    const started = performance.now();
+    const { planned, failed } = await warmQueryPlans(gateway, apiSchema, knownOperations, log);
+    const ms = Math.round(performance.now() - started);
+    log.info({ planned, failed, ms }, 'query plans of the known operations made');
+  }
+  warmedUp = true;
 
   return {
     ...running,
