@@ -89,7 +89,11 @@ function find(manifests: Manifest[], kind: string, name: string): Manifest {
 
 /** Stands in for a Secret's value; REDIS_URL must still read as a URL. */
 const fromSecret = (name: string) =>
-  name === 'REDIS_URL' ? 'redis://secret:6379' : 'from-a-secret';
+  name === 'REDIS_URL'
+    ? 'redis://secret:6379'
+    : name === 'GITLAB_SYSTEM_HOOK_TOKEN'
+      ? 'from-a-secret-of-some-length'
+      : 'from-a-secret';
 
 /** A container's env as its process would see it, secrets replaced by a stand-in value. */
 function containerEnv(deployment: Manifest): Record<string, string> {
@@ -179,6 +183,7 @@ describe('the Helm chart', () => {
       url: 'https://gitlab.renku.example.org',
       serviceToken: 'from-a-secret',
     });
+    expect(lineage.webhooks?.systemHookToken).toBe('from-a-secret-of-some-length');
     expect(readGitLabConfig(containerEnv(deployment('gitlab'))).gitlabUrl).toBe(
       'https://gitlab.renku.example.org',
     );

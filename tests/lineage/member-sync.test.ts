@@ -24,6 +24,7 @@ import { sha, zeroXDocument } from './documents';
 const log = createLogger('member-sync-test', (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent');
 const audience = 'renku-supergraph';
 const serviceToken = 'glpat-test-member-sync';
+const systemHookToken = 'system-hook-secret-for-tests';
 
 /** The stand-in's private `ada.analyst/bike-forecast` (id 2), members as the test says. */
 const projectPath = 'ada.analyst/bike-forecast';
@@ -97,6 +98,7 @@ beforeAll(async () => {
         pollMs: 200,
         retryBaseMs: 200,
         gitlab: { url: gitlab!.url, serviceToken },
+        systemHookToken,
       },
     },
     log,
@@ -159,13 +161,17 @@ async function push(): Promise<{ status: string; message: string }> {
   const body = (await response.json()) as { status: string; event: string };
   expect(response.status).toBe(202);
   expect(body.status).toBe('accepted');
+  return settled(body.event);
+}
 
+/** An event's final status and message, once the worker is done with it. */
+async function settled(id: string): Promise<{ status: string; message: string }> {
   for (let waited = 0; waited < 30_000; waited += 100) {
     const session = driver.session();
     try {
       const result = await session.run(
         'MATCH (e:IngestEvent {id: $id}) RETURN e.status AS status, e.message AS message',
-        { id: body.event },
+        { id },
       );
       const status = result.records[0]?.get('status') as string;
       if (status === 'done' || status === 'failed') {
@@ -176,8 +182,41 @@ async function push(): Promise<{ status: string; message: string }> {
     }
     await sleep(100);
   }
-  throw new Error('the push was not processed within 30 s');
+  throw new Error(`event ${id} was not processed within 30 s`);
 }
+
+/** A GitLab system hook delivery, with GitLab's headers unless `headers` replaces them. */
+async function systemHook(body: object, headers: Record<string, string> = {}) {
+  const response = await fetch(lineage.url.replace(/\/graphql$/, '/webhooks/gitlab/system'), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-gitlab-event': 'System Hook',
+      'x-gitlab-token': systemHookToken,
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as {
+      status?: string;
+      events?: string[];
+      reason?: string;
+      error?: string;
+    },
+  };
+}
+
+/** What GitLab sends when a project member is added, removed or changed. */
+const memberEvent = (eventName: string, username: string) => ({
+  event_name: eventName,
+  created_at: new Date().toISOString(),
+  project_id: gitlabProjectId,
+  project_path_with_namespace: projectPath,
+  user_username: username,
+  access_level: 'Developer',
+});
 
 async function ask(url: string, username: string, query: string) {
   const token = issuer.sign({ preferred_username: username, sub: `user-${username}` });
@@ -209,6 +248,16 @@ async function sees(username: string) {
     lineageNodes: (provenance.data?.lineage as { nodes: unknown[] } | undefined)?.nodes.length ?? 0,
     lineageError: provenance.errors?.[0]?.extensions?.code ?? null,
   };
+}
+
+/** The events the project's lineageStatus counts. */
+async function lineageEvents(): Promise<number> {
+  const status = await ask(
+    lineage.url,
+    'ada.analyst',
+    `{ lineageStatus(projectPath: "${projectPath}") { progress { total } } }`,
+  );
+  return (status.data?.lineageStatus as { progress: { total: number } }).progress.total;
 }
 
 async function memberships() {
@@ -288,6 +337,105 @@ describe('project membership synced from GitLab on push', () => {
       path: projectPath,
       visibility: 'PRIVATE',
     });
+  });
+
+  it('gives access at once when a system hook says a member was added, without a push', async () => {
+    await stopGitLab();
+    await startGitLab(
+      seedWith([
+        { userId: 1, accessLevel: 40 },
+        { userId: 2, accessLevel: 30 },
+      ]),
+      gitlabPort,
+    );
+    const pushes = await lineageEvents();
+
+    const hook = await systemHook(memberEvent('user_add_to_team', 'ben.bayes'));
+
+    expect(hook.status).toBe(202);
+    expect(hook.body.status).toBe('accepted');
+    expect(hook.body.events).toHaveLength(1);
+    expect(await settled(hook.body.events![0])).toEqual({
+      status: 'done',
+      message: '3 members synced from GitLab',
+    });
+    expect((await sees('ben.bayes')).project).toEqual({ path: projectPath, visibility: 'PRIVATE' });
+    // A member event is not a push: the project's lineage status does not count it.
+    expect(await lineageEvents()).toBe(pushes);
+  });
+
+  it('takes access away at once when a system hook says a member was removed', async () => {
+    await stopGitLab();
+    await startGitLab(seedWith([{ userId: 1, accessLevel: 40 }]), gitlabPort);
+
+    const hook = await systemHook(memberEvent('user_remove_from_team', 'ben.bayes'));
+    await settled(hook.body.events![0]);
+
+    expect(await sees('ben.bayes')).toEqual({
+      project: null,
+      lineageNodes: 0,
+      lineageError: 'NOT_FOUND',
+    });
+    expect(await memberships()).toEqual([
+      { username: 'ada.analyst', role: 'maintainer' },
+      { username: 'lineage-sync-bot', role: 'reader' },
+    ]);
+  });
+
+  it('resyncs the projects under a group when one of its members changes', async () => {
+    await stopGitLab();
+    await startGitLab(seedWith([{ userId: 1, accessLevel: 50 }]), gitlabPort);
+
+    const hook = await systemHook({
+      event_name: 'user_update_for_group',
+      group_id: 78,
+      group_path: 'ada.analyst',
+      group_name: 'ada.analyst',
+      user_username: 'ada.analyst',
+      group_access: 'Owner',
+    });
+    expect(hook.status).toBe(202);
+    await Promise.all(hook.body.events!.map(settled));
+
+    expect(await memberships()).toContainEqual({ username: 'ada.analyst', role: 'owner' });
+  });
+
+  it('takes a repeated delivery once and ignores what changes no membership', async () => {
+    const event = memberEvent('user_update_for_team', 'ada.analyst');
+    const first = await systemHook(event);
+    const again = await systemHook(event);
+    expect(again).toEqual({
+      status: 202,
+      body: { status: 'duplicate', events: first.body.events },
+    });
+
+    expect((await systemHook({ event_name: 'project_create', path: 'x' })).body).toEqual({
+      status: 'ignored',
+      reason: 'project_create changes no membership',
+    });
+    const elsewhere = { ...event, project_path_with_namespace: 'someone/else' };
+    expect((await systemHook(elsewhere)).body.status).toBe('ignored');
+    await settled(first.body.events![0]);
+  });
+
+  it('refuses a system hook without the secret, of another kind, or naming nothing', async () => {
+    const event = memberEvent('user_add_to_team', 'ben.bayes');
+    const refusals = [
+      await systemHook(event, { 'x-gitlab-token': '' }),
+      await systemHook(event, { 'x-gitlab-token': 'not-the-system-hook-secret' }),
+      await systemHook(event, { 'x-gitlab-event': 'Push Hook' }),
+      await systemHook({ ...event, event_name: undefined }),
+      await systemHook({ ...event, project_path_with_namespace: 42 }),
+      await systemHook({ event_name: 'user_add_to_group', group_path: '../x/y' }),
+    ];
+    expect(refusals.map(({ status, body }) => [status, body.error])).toEqual([
+      [401, 'X-Gitlab-Token is missing'],
+      [401, 'the token does not match'],
+      [400, 'only system hooks (X-Gitlab-Event: System Hook) are taken here'],
+      [400, 'the event has no event_name'],
+      [400, 'the event names no project (project_path_with_namespace)'],
+      [400, 'the event names no group (group_path)'],
+    ]);
   });
 
   it('processes a push while GitLab is away and says the members were not synced', async () => {

@@ -57,6 +57,11 @@ export interface WebhookConfig {
   maxExportBytes: number;
   /** Where project members are read on each push (`GITLAB_URL`); absent: membership not synced. */
   gitlab?: GitLabApiConfig;
+  /**
+   * The secret of GitLab's system hook (`GITLAB_SYSTEM_HOOK_TOKEN`): member events then bring
+   * a project's new members at once. Absent: `/webhooks/gitlab/system` is not served.
+   */
+  systemHookToken?: string;
 }
 
 export interface GitLabApiConfig {
@@ -104,7 +109,21 @@ export function readWebhookConfig(env: Record<string, string | undefined>): Webh
     gitlab: env.GITLAB_URL
       ? { url: readUrl(env, 'GITLAB_URL'), serviceToken: readString(env, 'GITLAB_SERVICE_TOKEN') }
       : undefined,
+    systemHookToken: readSystemHookToken(env),
   };
+}
+
+/** A member event is only worth taking when GitLab can then be asked who the members are. */
+function readSystemHookToken(env: Record<string, string | undefined>): string | undefined {
+  const token = env.GITLAB_SYSTEM_HOOK_TOKEN;
+  if (!token) return undefined;
+  if (!env.GITLAB_URL) {
+    throw new ConfigError('GITLAB_SYSTEM_HOOK_TOKEN', 'needs GITLAB_URL to read the members');
+  }
+  if (token.length < 16) {
+    throw new ConfigError('GITLAB_SYSTEM_HOOK_TOKEN', 'must be at least 16 characters');
+  }
+  return token;
 }
 
 /** A whole number of at least 1. */

@@ -87,6 +87,7 @@ export async function startLineageSubgraph(config: LineageConfig, log: Logger): 
         log,
         maxExportBytes: webhooks.maxExportBytes,
         onStored: () => worker.wake(),
+        systemHookToken: webhooks.systemHookToken,
       }),
       // Not a transaction: those retry for half a minute, and a health check must answer now.
       ready: async () => {

@@ -225,6 +225,13 @@ app.kubernetes.io/component: {{ .component }}
     secretKeyRef:
       name: {{ . }}
       key: {{ $.Values.lineage.membershipSync.tokenKey }}
+{{- with $.Values.lineage.membershipSync.systemHookTokenKey }}
+- name: GITLAB_SYSTEM_HOOK_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ $.Values.lineage.membershipSync.existingSecret }}
+      key: {{ . }}
+{{- end }}
 {{- end }}
 {{- end }}
 

@@ -3,7 +3,8 @@ import crypto from 'node:crypto';
 
 import { withSession } from '../neo4j';
 
-export type EventKind = 'push' | 'export';
+/** `members`: GitLab said a project's membership changed (system-hook.ts); no lineage. */
+export type EventKind = 'push' | 'export' | 'members';
 export type EventStatus = 'new' | 'processing' | 'done' | 'failed';
 
 export interface NewEvent {
@@ -213,7 +214,7 @@ export async function readLineageStatus(
 ): Promise<LineageStatus> {
   const result = await tx.run(
     `MATCH (project:Project {path: $projectPath})
-     OPTIONAL MATCH (e:IngestEvent {projectPath: $projectPath})
+     OPTIONAL MATCH (e:IngestEvent {projectPath: $projectPath}) WHERE e.kind <> 'members'
      WITH project, e ORDER BY e.receivedAt DESC, e.id DESC
      WITH project, collect(e) AS events
      WITH project, events, head(events) AS latest

@@ -107,6 +107,7 @@ export class IngestWorker {
   private async process(event: ClaimedEvent): Promise<void> {
     const log = this.log.child({ event: event.id, project: event.projectPath, kind: event.kind });
     try {
+      if (event.kind === 'members') return await this.syncMembersOnly(event, log);
       const read = await this.exportOf(event);
       const members = await this.membersOf(event, log);
       // The lineage, the members and the status commit together: one write transaction.
@@ -136,6 +137,23 @@ export class IngestWorker {
     } catch (error) {
       await this.failed(event, error, log);
     }
+  }
+
+  /**
+   * A member event: GitLab is asked who the members are now. Unlike a push's, a failure here is
+   * retried like any event's, since bringing the members is all the event is for.
+   */
+  private async syncMembersOnly(event: ClaimedEvent, log: Logger): Promise<void> {
+    const gitlab = this.config.gitlab;
+    if (!gitlab) throw new PermanentError('GITLAB_URL is not set: members cannot be read');
+    const members = await fetchProjectMembers(gitlab, event.gitlabProjectId ?? event.projectPath);
+    await withSession(this.driver, (session) =>
+      session.executeWrite(async (tx) => {
+        await syncMembers(tx, event.projectPath, members);
+        await completeEvent(tx, event, `${members.length} members synced from GitLab`);
+      }),
+    );
+    log.info({ members: members.length, attempt: event.attempts }, 'project members synced');
   }
 
   /**
@@ -185,7 +203,9 @@ export class IngestWorker {
   private async failed(event: ClaimedEvent, error: unknown, log: Logger): Promise<void> {
     // Shown to clients in lineageStatus: our own errors and git's or renku's, never a driver's.
     const message =
-      error instanceof GraphQLError || error instanceof ExportError
+      error instanceof GraphQLError ||
+      error instanceof ExportError ||
+      error instanceof MembersUnavailable
         ? error.message
         : 'internal error while ingesting (the lineage subgraph log has the details)';
     const permanent =
