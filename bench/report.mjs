@@ -101,12 +101,15 @@ function evidence(run) {
   Hive Gateway ${fixed(e.rssAtStart.hive, 0)} MB (${e.hiveProcesses} process${e.hiveProcesses > 1 ? 'es' : ''} with \`--fork 1\`), a fixture subgraph ${fixed(e.rssAtStart.direct, 0)} MB.
 
 - **Plan cache warm-up.** Our gateway plans the known operations at start (\`WARM_UP_OPERATIONS\`,
-  a persisted query manifest; \`supergraph/known-operations.json\` by default), before it reports
-  ready. The first fan-out request after start took ${fixed(e.firstRequest.cold.firstMs, 0)} ms without the warm-up (query planning
-  included) and ${fixed(e.firstRequest.ours.firstMs, 0)} ms with it; the next ones ${fixed(e.firstRequest.ours.warmMs, 0)} ms at the median (Hive Gateway:
-  ${fixed(e.firstRequest.hive.firstMs, 0)} ms first, then ${fixed(e.firstRequest.hive.warmMs, 0)} ms). One first request of each, so read them as orders of
-  magnitude. Plans are cached per operation for the life of the process: the warm-up saves this
-  once per start and per worker, nothing in steady state.
+  a persisted query manifest; \`supergraph/known-operations.json\` by default) before it opens its
+  port. Planning is a small part of a new process's first request: the fan-out query's plans (with
+  and without its name) took ${fixed(e.firstRequest.planning.ms, 0)} ms to make in a process that had planned nothing before.
+  The first fan-out request after a start took ${fixed(e.firstRequest.warmUp.without.medianMs, 0)} ms without the warm-up and ${fixed(e.firstRequest.warmUp.with.medianMs, 0)} ms
+  with it (median of ${e.firstRequest.warmUp.with.values.length} starts each, alternating; each: ${e.firstRequest.warmUp.without.values.map((v) => fixed(v, 0)).join(', ')} and
+  ${e.firstRequest.warmUp.with.values.map((v) => fixed(v, 0)).join(', ')} ms), the next ones ${fixed(e.firstRequest.ours.warmMs, 0)} ms at the median (Hive Gateway: ${fixed(e.firstRequest.hive.firstMs, 0)} ms
+  first, then ${fixed(e.firstRequest.hive.warmMs, 0)} ms). The rest of the first request's cost is a cold process: code V8 has
+  not compiled yet, new connections to the subgraphs. Plans are cached per operation for the
+  life of the process, so the warm-up saves its part once per start and per worker.
 - **Compression.** The fan-out answer is ${fixed(e.compression.bytes / 1024)} KiB, ${fixed(e.compression.gzipBytes / 1024)} KiB gzipped; gzip (level 6)
   costs ${fixed(e.compression.gzipMs, 2)} ms of CPU per answer. On loopback or a LAN that CPU buys nothing; it pays
   only for clients on slow links (at 10 Mbit/s the saving is about ${fixed(((e.compression.bytes - e.compression.gzipBytes) * 8) / 10_000, 0)} ms), so it belongs in

@@ -77,6 +77,11 @@ export interface ServeOptions<TContext extends BaseContext> {
   /** Readiness of the backends; `/health/ready` answers 503 while it throws. */
   ready?: () => Promise<void>;
   /**
+   * Runs once the schema or the gateway is loaded, before the port opens, so that no request
+   * waits behind it (the gateway plans its known operations here).
+   */
+  beforeListening?: () => Promise<void>;
+  /**
    * What `/health` answers: `ready` (default, as it always did for subgraphs) or `live`
    * (the gateway, which answers in part while a subgraph is down).
    */
@@ -150,6 +155,12 @@ export async function serveGraphQL<TContext extends BaseContext>(
     formatError: (formatted, error) => maskInternal(tag, requestLog(log), formatted, error),
   });
   await server.start();
+  try {
+    await options.beforeListening?.();
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
 
   // Probes get no request id, span or log line: they come every few seconds.
   const live: RequestHandler = (_req, res) => {

@@ -91,7 +91,6 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   );
 
   let running: Running;
-  let warmedUp = knownOperations.length === 0;
   try {
     running = await serveGraphQL<GatewayContext>({
       name: 'gateway',
@@ -126,9 +125,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       bodyLimit: config.bodyLimit,
       // A down subgraph costs some fields, not the whole gateway: /health stays liveness.
       health: 'live',
-      ready: async () => {
-        if (!warmedUp) throw new Error('planning the known operations');
-        await subgraphsReady(subgraphTargets);
+      ready: () => subgraphsReady(subgraphTargets),
+      beforeListening: async () => {
+        if (knownOperations.length === 0 || !apiSchema) return;
+        const started = performance.now();
+        const { planned, failed } = await warmQueryPlans(gateway, apiSchema, knownOperations, log);
+        const ms = Math.round(performance.now() - started);
+        log.info({ planned, failed, ms }, 'query plans of the known operations made');
       },
       observability: config.observability,
       metrics,
@@ -139,13 +142,6 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     await limits.close();
     throw error;
   }
-  if (!warmedUp && apiSchema) {
-    const started = performance.now();
-    const { planned, failed } = await warmQueryPlans(gateway, apiSchema, knownOperations, log);
-    const ms = Math.round(performance.now() - started);
-    log.info({ planned, failed, ms }, 'query plans of the known operations made');
-  }
-  warmedUp = true;
 
   return {
     ...running,
