@@ -19,6 +19,7 @@ export interface SystemHookOptions {
 /** Member events of a project (GitLab's system hooks, "user_*_team") and of a group. */
 const projectEvents = ['user_add_to_team', 'user_remove_from_team', 'user_update_for_team'];
 const groupEvents = ['user_add_to_group', 'user_remove_from_group', 'user_update_for_group'];
+const parallelStores = 8;
 
 /**
  * `POST /webhooks/gitlab/system` takes GitLab's system hook. A member added, removed or given
@@ -59,16 +60,21 @@ export function systemHookRoute(options: SystemHookOptions) {
 
     // A delivery GitLab repeats has the same body: the same events, which storing finds.
     const delivery = crypto.createHash('sha256').update(req.body).digest('hex');
-    const events = [];
-    for (const { projectPath, gitlabProjectId } of affected) {
-      const stored = await storeEvent(driver, {
-        projectPath,
-        kind: 'members',
-        commit: delivery,
-        idempotencyKey: req.get('idempotency-key'),
-        gitlabProjectId,
-      });
-      events.push(stored);
+    // A group may hold many projects: a few stored side by side, within GitLab's hook time-out.
+    const events: { id: string; duplicate: boolean }[] = [];
+    for (let next = 0; next < affected.length; next += parallelStores) {
+      const stored = await Promise.all(
+        affected.slice(next, next + parallelStores).map(({ projectPath, gitlabProjectId }) =>
+          storeEvent(driver, {
+            projectPath,
+            kind: 'members',
+            commit: delivery,
+            idempotencyKey: req.get('idempotency-key'),
+            gitlabProjectId,
+          }),
+        ),
+      );
+      events.push(...stored);
     }
     const fresh = events.filter((event) => !event.duplicate).length;
     if (fresh > 0) options.onStored();
