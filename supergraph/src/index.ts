@@ -73,7 +73,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const documents = config.trustedDocuments && loadTrustedDocuments(config.trustedDocuments.file);
   const knownOperations = [
     ...(documents?.values() ?? []),
-    ...(config.warmUpOperations ? loadTrustedDocuments(config.warmUpOperations).values() : []),
+    ...(config.warmUpOperations
+      ? loadTrustedDocuments(config.warmUpOperations, 'WARM_UP_OPERATIONS').values()
+      : []),
   ];
   const limits = await RateLimits.create(config.rateLimits, log, config.workers);
   const { store, browser } = await startBrowserSignIn(config, log).catch(async (error) => {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { readGatewayConfig } from './config';
 import { skippedWhilePlanning, warmQueryPlans } from './plan-warm-up';
 import { loadTrustedDocuments } from './trusted-documents';
 
@@ -103,5 +104,14 @@ describe('warmQueryPlans', () => {
 
     expect(result).toEqual({ planned: 2, failed: 3 });
     await gateway.stop();
+  });
+
+  it('plans the shipped manifest by default, none when WARM_UP_OPERATIONS is empty', () => {
+    const shipped = readGatewayConfig({}).warmUpOperations!;
+    expect(fs.existsSync(shipped)).toBe(true);
+    expect(readGatewayConfig({ WARM_UP_OPERATIONS: '' }).warmUpOperations).toBeUndefined();
+    expect(() => loadTrustedDocuments('/nonexistent/manifest.json', 'WARM_UP_OPERATIONS')).toThrow(
+      /^WARM_UP_OPERATIONS: \/nonexistent\/manifest.json cannot be read/,
+    );
   });
 });

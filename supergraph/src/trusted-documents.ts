@@ -25,8 +25,11 @@ interface Manifest {
  * by the sha256 of its body, which is what Apollo Client's persisted query
  * link sends as `sha256Hash`.
  */
-export function loadTrustedDocuments(file: string): TrustedDocuments {
-  const problem = (text: string) => new Error(`TRUSTED_DOCUMENTS: ${file} ${text}`);
+export function loadTrustedDocuments(
+  file: string,
+  setting = 'TRUSTED_DOCUMENTS',
+): TrustedDocuments {
+  const problem = (text: string) => new Error(`${setting}: ${file} ${text}`);
   let manifest: Manifest;
   try {
     manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
