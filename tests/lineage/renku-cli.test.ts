@@ -20,7 +20,9 @@ import {
   type TracedNode,
 } from '../../subgraphs/lineage/src/lineage';
 import { findRun } from '../../subgraphs/lineage/src/runs';
+import { ExportError, renkuExporter } from '../../subgraphs/lineage/src/webhooks/renku-export';
 import { findWorkflowGraph } from '../../subgraphs/lineage/src/workflow-graph';
+import { startGitHttpServer, type GitHttpServer } from './git-http-server';
 import { dotEdges, makeRenkuProject, outdatedOutputs, type RenkuProject } from './renku-project';
 
 const log = createLogger('lineage-test', 'warn');
@@ -312,5 +314,59 @@ describe('a GitLab push when the renku CLI is installed', () => {
       status: 'failed',
       message: 'failed after 1 attempt(s): cloning from "file:///etc/" is not allowed here',
     });
+  });
+});
+
+describe('the repository of a private project on GitLab', () => {
+  const token = 'glpat-lineage-clone-token';
+  const repository = 'ada.analyst/flights.git';
+  let git: GitHttpServer;
+
+  beforeAll(async () => {
+    const root = path.join(dataDir, 'gitlab-repositories');
+    execFileSync('git', ['clone', '--quiet', '--bare', project.dir, path.join(root, repository)]);
+    git = await startGitHttpServer(root, token);
+  });
+
+  afterAll(async () => {
+    await git?.stop();
+  });
+
+  const exportWith = (gitlab?: { url: string; serviceToken: string }) =>
+    renkuExporter({
+      renkuCommand: renkuCli().command,
+      allowedUrlPrefixes: [`${git.url}/`],
+      gitlab,
+    }).exportCommit(`${git.url}/${repository}`, project.commits.runs);
+
+  it('is cloned with the service token of GITLAB_URL, and exported with its commits', async () => {
+    const read = await exportWith({ url: `${git.url}/`, serviceToken: token });
+
+    const commands = read.provenance.runs.map((run) => [run.commandLine, run.commit]);
+    expect(commands).toContainEqual([
+      'cat right.csv left.csv > joined.csv',
+      project.commits.rejoin,
+    ]);
+    expect(git.authorizations.length).toBeGreaterThan(0);
+  });
+
+  it("is refused with a wrong token, and git's message does not show the token", async () => {
+    const wrong = 'glpat-not-the-service-token';
+    const refused = await exportWith({ url: git.url, serviceToken: wrong }).catch((e) => e);
+
+    expect(refused).toBeInstanceOf(ExportError);
+    expect(refused.message).toMatch(/^git clone exited with 128: fatal: /);
+    expect(refused.message).not.toContain(wrong);
+    expect(refused.message).not.toContain(Buffer.from(`oauth2:${wrong}`).toString('base64'));
+  });
+
+  it('never sends the token to an origin other than GITLAB_URL', async () => {
+    git.authorizations.length = 0;
+    // The same host on another port is another origin.
+    const elsewhere = `http://127.0.0.1:${Number(new URL(git.url).port) + 1}`;
+
+    await expect(exportWith({ url: elsewhere, serviceToken: token })).rejects.toThrow(ExportError);
+    expect(git.authorizations.length).toBeGreaterThan(0);
+    expect(git.authorizations.every((header) => header === undefined)).toBe(true);
   });
 });

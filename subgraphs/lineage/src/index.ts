@@ -52,6 +52,7 @@ export async function startLineageSubgraph(config: LineageConfig, log: Logger): 
       ? renkuExporter({
           renkuCommand: webhooks.renkuCommand,
           allowedUrlPrefixes: webhooks.cloneUrlPrefixes,
+          gitlab: webhooks.gitlab,
         })
       : undefined;
     const worker = new IngestWorker(driver, log.child({ part: 'worker' }), webhooks, exporter);

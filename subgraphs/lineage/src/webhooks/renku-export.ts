@@ -3,8 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
+import type { GitLabApiConfig } from '../config';
 import { readRenkuExport, type RenkuExport } from '../ingest/read';
 import { ExportError, PermanentError } from './export-errors';
+import { gitCredentialEnv } from './git-credentials';
 import { fillVersionCommits } from './version-commits';
 
 export { ExportError, PermanentError } from './export-errors';
@@ -24,6 +26,8 @@ export interface RenkuExporterOptions {
   allowedUrlPrefixes: string[];
   /** Per command; a clone of a big repository takes a while. Default 5 minutes. */
   timeoutMs?: number;
+  /** GitLab and its service token: repositories on GitLab are cloned with it (private ones). */
+  gitlab?: GitLabApiConfig;
 }
 
 /**
@@ -54,7 +58,9 @@ export function renkuExporter(options: RenkuExporterOptions): CommitExporter {
           GIT_LFS_SKIP_SMUDGE: '1',
           PATH: `${path.dirname(options.renkuCommand)}${path.delimiter}${process.env.PATH ?? ''}`,
         };
-        await run('git', ['clone', '--quiet', '--no-checkout', '--', gitUrl, repo], dir, env);
+        // Only the clone talks to GitLab; renku and the history walk read the clone.
+        const cloneEnv = { ...env, ...gitCredentialEnv(gitUrl, options.gitlab) };
+        await run('git', ['clone', '--quiet', '--no-checkout', '--', gitUrl, repo], dir, cloneEnv);
         await run('git', ['checkout', '--quiet', commit], repo, env);
         const args = ['graph', 'export', '--format', 'jsonld', '--full'];
         const output = await run(options.renkuCommand, args, repo, env);

@@ -1,0 +1,26 @@
+import { gitCredentialEnv } from './git-credentials';
+
+const gitlab = { url: 'https://gitlab.example.org/', serviceToken: 'glpat-service' };
+
+describe('gitCredentialEnv', () => {
+  it("gives git GitLab's token for a repository on GitLab, for that origin only", () => {
+    expect(gitCredentialEnv('https://gitlab.example.org/ada/flights.git', gitlab)).toEqual({
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'http.https://gitlab.example.org/.extraHeader',
+      GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from('oauth2:glpat-service').toString('base64')}`,
+    });
+  });
+
+  it('gives nothing for another host, port or scheme, a file URL or no GitLab', () => {
+    for (const url of [
+      'https://gitlab.example.org.evil.example/ada/flights.git',
+      'https://gitlab.example.org:8443/ada/flights.git',
+      'http://gitlab.example.org/ada/flights.git',
+      'file:///srv/repositories/flights',
+      'not a url',
+    ]) {
+      expect(gitCredentialEnv(url, gitlab)).toEqual({});
+    }
+    expect(gitCredentialEnv('https://gitlab.example.org/ada/flights.git', undefined)).toEqual({});
+  });
+});
