@@ -4,12 +4,14 @@ import type { GitLabSubgraphConfig } from './config';
 import { GitLabApi } from './gitlab';
 import { openGitLabMesh } from './mesh';
 import { GitLabProjectFacts } from './project-facts';
+import { GitLabProjectMembers } from './project-members';
 import type { GitLabContext } from './resolvers';
 import { buildGitLabSchema } from './schema';
 
 export { readGitLabConfig, type GitLabSubgraphConfig } from './config';
 export { buildGitLabMesh, isMeshBuilt } from './mesh';
 export { fullPathsPerCall, projectFactsQuery } from './project-facts';
+export { membersPerProject, projectMembersQuery } from './project-members';
 
 /** The request header that carries the caller's GitLab token from the gateway. */
 export const gitlabTokenHeader = 'x-gitlab-token';
@@ -25,6 +27,7 @@ export async function startGitLabSubgraph(
   const mesh = await openGitLabMesh(log);
   const api = new GitLabApi(mesh, config.gitlabUrl, log);
   const facts = new GitLabProjectFacts(config.gitlabUrl, log);
+  const members = new GitLabProjectMembers(config.gitlabUrl, log);
 
   let running: Running;
   try {
@@ -37,7 +40,14 @@ export async function startGitLabSubgraph(
       host: config.host,
       context: (base, req) => {
         const gitlabToken = req.get(gitlabTokenHeader) || undefined;
-        return { ...base, api, gitlabToken, projectFacts: facts.loader(gitlabToken) };
+        // Loaders per request: each caller's own token decides what GitLab shows.
+        return {
+          ...base,
+          api,
+          gitlabToken,
+          projectFacts: facts.loader(gitlabToken),
+          projectMembers: members.loader(gitlabToken),
+        };
       },
     });
   } catch (error) {

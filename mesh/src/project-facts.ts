@@ -1,17 +1,15 @@
-import { ErrorCode, apiError, fetchWithin, type Logger } from '@renku-supergraph/kit';
+import { ErrorCode, apiError, type Logger } from '@renku-supergraph/kit';
 import DataLoader from 'dataloader';
 import type { GraphQLError } from 'graphql';
 
 import { gitlabError, logGitLabFailure } from './gitlab-errors';
+import { GitLabFailure, askGitLab, graphqlEndpoint } from './gitlab-graphql';
 
 /**
  * GitLab's cap on `projects(fullPaths:)`: the facts of this many projects share one call.
  * `mesh/gitlab-graphql/SOURCE.md` has it from GitLab's reference.
  */
 export const fullPathsPerCall = 50;
-
-/** How long GitLab may take to answer, as for the REST calls (`.meshrc.yaml`). */
-const timeoutMs = 10_000;
 
 /** GitLab's project facts that this subgraph shows. */
 export interface GitLabProject {
@@ -96,14 +94,11 @@ interface RawProject {
   statistics: RawStatistics | null;
 }
 
-interface ProjectsAnswer {
-  data?: {
-    projects: {
-      nodes: (RawProject | null)[] | null;
-      pageInfo: { hasNextPage: boolean; endCursor: string | null };
-    } | null;
-  };
-  errors?: { message: string }[];
+interface ProjectsData {
+  projects: {
+    nodes: (RawProject | null)[] | null;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  } | null;
 }
 
 /**
@@ -117,7 +112,7 @@ export class GitLabProjectFacts {
     gitlabUrl: string,
     private readonly log: Logger,
   ) {
-    this.endpoint = `${gitlabUrl.replace(/\/+$/, '')}/api/graphql`;
+    this.endpoint = graphqlEndpoint(gitlabUrl);
   }
 
   /**
@@ -178,39 +173,15 @@ export class GitLabProjectFacts {
   }
 
   private async call(paths: readonly string[], after: string | null, token: string | undefined) {
-    let response: Response;
-    try {
-      response = await fetchWithin(
-        this.endpoint,
-        {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json',
-            // Exactly as the REST calls: no Authorization header at all without a token.
-            ...(token ? { authorization: `Bearer ${token}` } : {}),
-          },
-          body: JSON.stringify({
-            operationName: 'ProjectFacts',
-            query: projectFactsQuery,
-            variables: { fullPaths: paths, first: paths.length, after },
-          }),
-        },
-        timeoutMs,
-      );
-    } catch (error) {
-      throw new GitLabFailure(undefined, error);
-    }
-
-    if (!response.ok) {
-      throw new GitLabFailure(response.status, await response.text().catch(() => undefined));
-    }
-    let answer: ProjectsAnswer;
-    try {
-      answer = (await response.json()) as ProjectsAnswer;
-    } catch (error) {
-      throw new GitLabFailure(undefined, error);
-    }
+    const answer = await askGitLab<ProjectsData>(
+      this.endpoint,
+      {
+        operationName: 'ProjectFacts',
+        query: projectFactsQuery,
+        variables: { fullPaths: paths, first: paths.length, after },
+      },
+      token,
+    );
 
     // GitLab refusing our own operation (a field it lacks, too many paths) is our bug. Errors
     // beside an answer are GitLab failing on some fields (Gitaly, say): those stay null.
@@ -224,16 +195,6 @@ export class GitLabProjectFacts {
       this.log.warn({ gitlabErrors }, 'GitLab answered the project facts with errors');
     }
     return projects;
-  }
-}
-
-/** A GitLab call that failed as a whole: its HTTP status, or none when GitLab did not answer. */
-class GitLabFailure extends Error {
-  constructor(
-    readonly status: number | undefined,
-    override readonly cause: unknown,
-  ) {
-    super(status === undefined ? 'GitLab did not answer' : `GitLab answered ${status}`);
   }
 }
 

@@ -3,7 +3,7 @@ import { DateTime, type BaseContext } from '@renku-supergraph/kit';
 import type DataLoader from 'dataloader';
 
 import { pagedConnection } from './connection';
-import type { GitLabApi, GitLabMember } from './gitlab';
+import type { GitLabApi, GitLabMember, GitLabPage } from './gitlab';
 import type { GitLabProject } from './project-facts';
 
 export interface GitLabContext extends BaseContext {
@@ -15,6 +15,11 @@ export interface GitLabContext extends BaseContext {
    * projects, however many projects and fields are asked for.
    */
   projectFacts: DataLoader<string, GitLabProject>;
+  /**
+   * The members of every project of this request, by path, in REST's order (null: ask REST):
+   * one GitLab GraphQL call per 50 projects for the first pages of a list.
+   */
+  projectMembers: DataLoader<string, GitLabMember[] | null>;
 }
 
 interface ProjectReference {
@@ -81,9 +86,18 @@ export const resolvers: GraphQLResolverMap<GitLabContext> = {
       args: { path: string; ref?: string | null },
       { api, gitlabToken }: GitLabContext,
     ) => api.file(project.path, args.path, args.ref ?? 'HEAD', gitlabToken),
-    members: (project: ProjectReference, args: PageArgs, { api, gitlabToken }: GitLabContext) =>
+    // The first page of every project comes from one GitLab GraphQL call per 50 projects, the
+    // same members in the same order as REST's; later pages, and what that call cannot answer
+    // exactly, are REST's own.
+    members: (project: ProjectReference, args: PageArgs, context: GitLabContext) =>
       pagedConnection(
-        (page, perPage) => api.members(project.path, page, perPage, gitlabToken),
+        async (page, perPage) => {
+          if (args.after == null && page === 1) {
+            const all = await context.projectMembers.load(project.path);
+            if (all) return firstPage(all, perPage);
+          }
+          return context.api.members(project.path, page, perPage, context.gitlabToken);
+        },
         args.first,
         args.after,
       ),
@@ -93,3 +107,12 @@ export const resolvers: GraphQLResolverMap<GitLabContext> = {
     user: (member: GitLabMember) => ({ username: member.username }),
   },
 };
+
+/** GitLab's first page of a complete list, as its REST headers would describe it. */
+function firstPage<T>(all: T[], perPage: number): GitLabPage<T> {
+  return {
+    items: all.slice(0, perPage),
+    nextPage: all.length > perPage ? 2 : undefined,
+    total: all.length,
+  };
+}

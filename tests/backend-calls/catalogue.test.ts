@@ -261,4 +261,91 @@ describe('backend calls per query', () => {
     expect(counts).toEqual([1, 1, 2]);
     expect(new Set(gitlabCalls.requests())).toEqual(new Set(['POST /api/graphql']));
   });
+
+  // GitLab's GraphQL `Project.projectMembers` lists the members of every project of a
+  // `projects(fullPaths:)` call, so the first pages of a list cost one call per 50 projects
+  // (#7; REST's `members/all` made it 1, 10, 100).
+  it('asks GitLab once per 50 projects for the members of 1, 10 and 100 projects', async () => {
+    const counts = await callsFor(
+      gitlabCalls,
+      `query ($n: Int!) {
+        projects(first: $n) {
+          edges { node { path members(first: 5) {
+            edges { cursor node { username name state accessLevel role webUrl avatarUrl expiresAt } }
+            pageInfo { hasNextPage endCursor }
+            totalCount
+          } } }
+        }
+      }`,
+      (data, n) => {
+        expect(data.projects.edges).toHaveLength(n);
+        for (const { node } of data.projects.edges) {
+          // What REST's `members/all` gives for the demo project, in its order.
+          expect(node.members.edges.map((edge: any) => edge.node)).toEqual([
+            expect.objectContaining({ username: 'ada.analyst', accessLevel: 50, role: 'OWNER' }),
+            expect.objectContaining({ username: 'ben.bayes', accessLevel: 30, role: 'DEVELOPER' }),
+          ]);
+          expect(node.members.totalCount).toBe(2);
+          expect(node.members.pageInfo.hasNextPage).toBe(false);
+        }
+      },
+    );
+
+    expect(counts).toEqual(sizes.map((n) => Math.ceil(n / fullPathsPerCall)));
+    expect(counts).toEqual([1, 1, 2]);
+    expect(new Set(gitlabCalls.requests())).toEqual(new Set(['POST /api/graphql']));
+  });
+
+  it('answers the first page of members from GraphQL exactly as the REST pages that follow', async () => {
+    const query = `query ($path: String!, $first: Int, $after: String) {
+      project(path: $path) { members(first: $first, after: $after) {
+        edges { cursor node { username name state accessLevel role webUrl avatarUrl expiresAt } }
+        pageInfo { hasNextPage endCursor }
+        totalCount
+      } }
+    }`;
+    // Page by page with `first: 1`: the first page from GraphQL, the second from REST.
+    gitlabCalls.reset();
+    const first = await ask(query, { path: projectPaths[0], first: 1 });
+    const second = await ask(query, {
+      path: projectPaths[0],
+      first: 1,
+      after: first.data!.project.members.pageInfo.endCursor,
+    });
+    expect(gitlabCalls.requests()).toEqual([
+      'POST /api/graphql',
+      expect.stringMatching(/^GET \/api\/v4\/projects\/[^/]+\/members\/all\?/),
+    ]);
+    // One page of two from GraphQL is what two pages of one from REST give together.
+    const both = await ask(query, { path: projectPaths[0], first: 2 });
+    expect(both.errors).toBeUndefined();
+    expect(both.data!.project.members.edges).toEqual([
+      ...first.data!.project.members.edges,
+      ...second.data!.project.members.edges,
+    ]);
+    expect(first.data!.project.members).toMatchObject({
+      totalCount: 2,
+      pageInfo: { hasNextPage: true },
+    });
+    expect(second.data!.project.members).toMatchObject({
+      totalCount: 2,
+      pageInfo: { hasNextPage: false },
+    });
+  });
+
+  // Branches, commits, the tree and files are per-project (per-ref) reads of GitLab's REST API:
+  // one call per project. docs/benchmarks.md says why they stay so (#7).
+  it.each([
+    ['branches', 'branches(first: 5) { edges { node { name commit { shortId } } } }'],
+    ['commits', 'commits(first: 5) { edges { node { shortId } } }'],
+    ['tree', 'tree(first: 5) { edges { node { path } } }'],
+    ['file', 'file(path: "README.md") { size }'],
+  ])('asks GitLab once per project for the %s of a list, as REST does', async (_name, field) => {
+    const counts = await callsFor(
+      gitlabCalls,
+      `query ($n: Int!) { projects(first: $n) { edges { node { path ${field} } } } }`,
+      (data, n) => expect(data.projects.edges).toHaveLength(n),
+    );
+    expect(counts).toEqual(sizes);
+  });
 });

@@ -2,7 +2,7 @@ import { buildSchema, parse, validate } from 'graphql';
 import fs from 'node:fs';
 
 import { createLogger } from '../../kit/src';
-import { projectFactsQuery } from '../../mesh/src';
+import { projectFactsQuery, projectMembersQuery } from '../../mesh/src';
 import { startGitLabStandin, type GitLabStandin } from '../../stack/src/services/gitlab';
 import {
   maxFullPaths,
@@ -60,8 +60,9 @@ describe('GitLab stand-in GraphQL API', () => {
     answer.body.data!.projects.nodes.map((node: { fullPath: string }) => node.fullPath);
 
   describe('against the vendored schema', () => {
-    it("validates the subgraph's operation against the vendored subset of GitLab's schema", () => {
+    it("validates the subgraph's operations against the vendored subset of GitLab's schema", () => {
       expect(validate(vendored, parse(projectFactsQuery))).toEqual([]);
+      expect(validate(vendored, parse(projectMembersQuery))).toEqual([]);
     });
 
     it('serves exactly the vendored schema', async () => {
@@ -80,6 +81,7 @@ describe('GitLab stand-in GraphQL API', () => {
       expect(project.fields.map((field: { name: string }) => field.name).sort()).toEqual([
         'forksCount',
         'fullPath',
+        'projectMembers',
         'repository',
         'starCount',
         'statistics',
@@ -205,6 +207,91 @@ describe('GitLab stand-in GraphQL API', () => {
     it('refuses a token without the api or read_api scope with 401 as well', async () => {
       const answer = await facts([demo], bearer(tokens.adaProfileOnly));
       expect(answer).toEqual({ status: 401, body: { errors: [{ message: 'Invalid token' }] } });
+    });
+  });
+
+  describe('Project.projectMembers', () => {
+    const membersOf = `query ($fullPaths: [String!]!, $relations: [ProjectMemberRelation!], $first: Int, $after: String) {
+      projects(fullPaths: $fullPaths) { nodes { fullPath projectMembers(relations: $relations, first: $first, after: $after) {
+        nodes { __typename id accessLevel { integerValue } expiresAt user { username name state avatarUrl webUrl } }
+        pageInfo { hasNextPage endCursor }
+      } } }
+    }`;
+    const listed = (answer: Answer) =>
+      answer.body.data!.projects.nodes[0].projectMembers.nodes.map((node: any) => [
+        node.__typename,
+        node.user.username,
+        node.accessLevel.integerValue,
+      ]);
+
+    it('lists direct and inherited members once, with their highest level, newest first', async () => {
+      // Ben maintains the project and owns the top group `sdsc`: one row, the project's own.
+      const answer = await post(membersOf, { fullPaths: [deepProject] });
+      expect(answer.body.errors).toBeUndefined();
+      expect(listed(answer)).toEqual([
+        ['ProjectMember', 'ben.bayes', 50],
+        ['ProjectMember', 'ada.analyst', 30],
+      ]);
+    });
+
+    it('filters by relation as GitLab does', async () => {
+      const only = async (relations: string[]) =>
+        listed(await post(membersOf, { fullPaths: [deepProject], relations }));
+      expect(await only(['INHERITED'])).toEqual([['GroupMember', 'ben.bayes', 50]]);
+      expect(await only(['DIRECT'])).toEqual([
+        ['ProjectMember', 'ben.bayes', 50],
+        ['ProjectMember', 'ada.analyst', 30],
+      ]);
+      // The seed shares no groups with projects or their ancestors.
+      expect(await only(['INVITED_GROUPS', 'SHARED_INTO_ANCESTORS'])).toEqual([]);
+    });
+
+    it("shows each user as REST's members/all does", async () => {
+      const answer = await post(membersOf, { fullPaths: [demo] });
+      const response = await fetch(
+        `${gitlab.url}/api/v4/projects/${encodeURIComponent(demo)}/members/all`,
+      );
+      const rest = (await response.json()) as Record<string, unknown>[];
+      const nodes = answer.body.data!.projects.nodes[0].projectMembers.nodes;
+      expect(
+        nodes.map((node: any) => ({ ...node.user, accessLevel: node.accessLevel.integerValue })),
+      ).toEqual(
+        [...rest].reverse().map((member) => ({
+          username: member.username,
+          name: member.name,
+          state: member.state,
+          avatarUrl: member.avatar_url,
+          webUrl: member.web_url,
+          accessLevel: member.access_level,
+        })),
+      );
+      expect(nodes.map((node: any) => node.expiresAt)).toEqual([null, null]);
+    });
+
+    it('pages with first and the cursor of the last member', async () => {
+      const first = await post(membersOf, { fullPaths: [deepProject], first: 1 });
+      const page = first.body.data!.projects.nodes[0].projectMembers;
+      expect(listed(first)).toEqual([['ProjectMember', 'ben.bayes', 50]]);
+      expect(page.pageInfo.hasNextPage).toBe(true);
+
+      const rest = await post(membersOf, {
+        fullPaths: [deepProject],
+        first: 1,
+        after: page.pageInfo.endCursor,
+      });
+      expect(listed(rest)).toEqual([['ProjectMember', 'ada.analyst', 30]]);
+      expect(rest.body.data!.projects.nodes[0].projectMembers.pageInfo.hasNextPage).toBe(false);
+    });
+
+    it('lists the members only of projects the caller may see', async () => {
+      const anonymous = await post(membersOf, { fullPaths: [privateProject] });
+      expect(anonymous.body.data!.projects.nodes).toEqual([]);
+      // Ben is a guest of Ada's private project: guests see its members.
+      const guest = await post(membersOf, { fullPaths: [privateProject] }, bearer(tokens.ben));
+      expect(listed(guest)).toEqual([
+        ['ProjectMember', 'ben.bayes', 10],
+        ['ProjectMember', 'ada.analyst', 50],
+      ]);
     });
   });
 });

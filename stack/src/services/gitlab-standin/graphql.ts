@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { repoRoot } from '../../paths';
+import { Renderer } from './render';
 import type { SeedProject } from './seed';
-import type { Caller, GitLabStore } from './store';
+import type { Caller, GitLabStore, MemberRelation, MemberRow } from './store';
 
 /**
  * The subset of GitLab's GraphQL schema that the gitlab subgraph asks (see SOURCE.md beside
@@ -41,9 +42,19 @@ interface ProjectsArgs {
   first?: number | null;
 }
 
+interface ProjectMembersArgs {
+  relations?: MemberRelation[] | null;
+  after?: string | null;
+  first?: number | null;
+}
+
+/** `MembersFinder::DEFAULT_RELATIONS`, the default of `projectMembers(relations:)`. */
+const defaultRelations: MemberRelation[] = ['DIRECT', 'INHERITED'];
+
 /**
  * `POST /api/graphql` as GitLab serves it, for the part of the schema that is vendored:
- * `projects(fullPaths:)` with the same visibility rules and tokens as the REST routes.
+ * `projects(fullPaths:)` with the same visibility rules and tokens as the REST routes, and
+ * each project's `projectMembers`.
  * `externalUrl` is the base of `webUrl`; default the address each request was sent to.
  */
 export function graphqlRoute(store: GitLabStore, externalUrl?: string): express.Router {
@@ -113,6 +124,55 @@ export function graphqlRoute(store: GitLabStore, externalUrl?: string): express.
         store.canReadCode(project, caller) ? { rootRef: project.defaultBranch } : null,
       statistics: () =>
         store.accessLevel(project, caller) >= reporter ? statistics(project) : null,
+      // Whoever sees a project may read its members (`read_project_member`), as in REST.
+      projectMembers: (args: ProjectMembersArgs) => projectMembers(project, args, web),
+    };
+  }
+
+  /**
+   * GitLab's `MembersFinder` behind a keyset connection: without a sort, GitLab orders by the
+   * primary key, descending (`Keyset::SimpleOrderBuilder`), so newest membership first.
+   */
+  function projectMembers(project: SeedProject, args: ProjectMembersArgs, web: string) {
+    const relations = new Set(args.relations ?? defaultRelations);
+    const afterId = args.after == null ? undefined : cursorId(args.after);
+    const rows = store
+      .memberRows(project, relations)
+      .sort((a, b) => b.id - a.id)
+      .filter((row) => afterId === undefined || row.id < afterId);
+
+    const take = Math.max(0, Math.min(args.first ?? maxPageSize, maxPageSize));
+    const page = rows.slice(0, take);
+    const last = page.at(-1);
+    return {
+      nodes: page.map((row) => memberNode(row, web)),
+      pageInfo: {
+        hasNextPage: rows.length > page.length,
+        endCursor: last ? cursorOf(last.id) : null,
+      },
+    };
+  }
+
+  function memberNode(row: MemberRow, web: string) {
+    // The user as REST renders it, so both APIs show the same avatar and profile URLs.
+    const rendered = new Renderer(store, web).member({
+      user: row.user,
+      accessLevel: row.accessLevel,
+      createdAt: '',
+    });
+    return {
+      __typename: row.source === 'project' ? 'ProjectMember' : 'GroupMember',
+      id: String(row.id),
+      accessLevel: { integerValue: row.accessLevel },
+      // The seed has no memberships that end.
+      expiresAt: null,
+      user: {
+        username: rendered.username,
+        name: rendered.name,
+        state: rendered.state,
+        avatarUrl: rendered.avatar_url,
+        webUrl: rendered.web_url,
+      },
     };
   }
 

@@ -29,6 +29,24 @@ export interface Membership {
   createdAt: string;
 }
 
+/** The relations of GitLab's GraphQL `Project.projectMembers(relations:)`. */
+export type MemberRelation =
+  'DIRECT' | 'INHERITED' | 'DESCENDANTS' | 'INVITED_GROUPS' | 'SHARED_INTO_ANCESTORS';
+
+/** One row of GitLab's members table, as its GraphQL API lists a project's members. */
+export interface MemberRow {
+  /**
+   * The stand-in numbers rows user id × 1,000,000 + the project's or group's id, so that their
+   * order by id (GitLab's order of members) is the order by user id of `members`.
+   */
+  id: number;
+  /** A membership of the project itself, or of a group above it. */
+  source: 'project' | 'group';
+  user: SeedUser;
+  /** The user's highest access level to the project, whichever row grants it. */
+  accessLevel: number;
+}
+
 /** Who is asking: nobody, or a token's owner with the token's scopes. */
 export type Caller = { user: SeedUser; scopes: Scope[] } | undefined;
 
@@ -197,6 +215,38 @@ export class GitLabStore {
       if (group) consider(group.members, group.createdAt);
     }
     return [...best.values()].sort((a, b) => a.user.id - b.user.id);
+  }
+
+  /**
+   * A project's members as GitLab's GraphQL `projectMembers` finds them: each user with a
+   * membership among `relations` once, the project's own row before a group's, with the
+   * highest access level the user has to the project. The seed has no shared groups, so
+   * `INVITED_GROUPS`, `SHARED_INTO_ANCESTORS` and (for a project) `DESCENDANTS` add nobody.
+   */
+  memberRows(project: SeedProject, relations: ReadonlySet<MemberRelation>): MemberRow[] {
+    const highest = new Map(this.members(project).map((each) => [each.user.id, each.accessLevel]));
+    const rows = new Map<number, MemberRow>();
+    const add = (members: SeedGroup['members'], source: MemberRow['source'], sourceId: number) => {
+      for (const member of members ?? []) {
+        if (rows.has(member.userId)) continue;
+        rows.set(member.userId, {
+          id: member.userId * 1_000_000 + sourceId,
+          source,
+          user: this.usersById.get(member.userId)!,
+          accessLevel: highest.get(member.userId) ?? member.accessLevel,
+        });
+      }
+    };
+
+    if (relations.has('DIRECT')) add(project.members, 'project', project.id);
+    if (relations.has('INHERITED')) {
+      const segments = project.namespace.split('/');
+      for (let depth = 1; depth <= segments.length; depth += 1) {
+        const group = this.groupsByPath.get(segments.slice(0, depth).join('/').toLowerCase());
+        if (group) add(group.members, 'group', group.id);
+      }
+    }
+    return [...rows.values()];
   }
 
   canSee(project: SeedProject, caller: Caller): boolean {
