@@ -106,10 +106,14 @@ export async function countBoltQueries(neo4jUrl: string): Promise<CountingProxy>
   };
 }
 
-/** Counts HTTP requests on their way to a backend; `matches` picks which ones count. */
+/**
+ * Counts HTTP requests on their way to a backend; `matches` picks which ones count. Requests
+ * that `notFound` picks are answered 404 here instead (a backend without that route).
+ */
 export async function countHttpRequests(
   backendUrl: string,
   matches: (method: string, path: string) => boolean = () => true,
+  notFound: (method: string, path: string) => boolean = () => false,
 ): Promise<CountingProxy & { requests: () => string[] }> {
   const target = new URL(backendUrl);
   let seen: string[] = [];
@@ -118,6 +122,12 @@ export async function countHttpRequests(
   const server = http.createServer((request, response) => {
     const path = request.url ?? '/';
     if (matches(request.method ?? 'GET', path)) seen.push(`${request.method} ${path}`);
+    if (notFound(request.method ?? 'GET', path)) {
+      request.resume();
+      response.writeHead(404, { 'content-type': 'application/json' });
+      response.end('{"error":"Not Found"}');
+      return;
+    }
     const forwarded = http.request(
       {
         host: target.hostname,

@@ -1,12 +1,12 @@
-import { createLogger, type Running } from '../../kit/src';
+import { createLogger, type Logger, type Running } from '../../kit/src';
 import { keycloakDemoUsers, startKeycloak, type Keycloak } from '../../stack/src/services/keycloak';
 import { passwordGrant } from '../../stack/src/tokens';
 import { readIdentityConfig, startIdentitySubgraph } from '../../subgraphs/identity/src';
 import { countHttpRequests } from './counting-proxies';
 
 // Issue #7: Keycloak calls per query. A proxy in front of Keycloak counts the calls of
-// its admin API (token and key requests are cached and not counted). Entity fetches are
-// sent as the gateway sends them, so the catalogue need not run.
+// its admin API and of the user-lookup extension (token and key requests are cached and not
+// counted). Entity fetches are sent as the gateway sends them, so the catalogue need not run.
 
 interface Answer {
   data?: Record<string, any> | null;
@@ -15,29 +15,54 @@ interface Answer {
 
 const sizes = [1, 10, 100];
 const usernames = Array.from({ length: 100 }, (_, i) => `calls.user-${String(i).padStart(3, '0')}`);
+const byUsername = (username: string) => ({ __typename: 'User', username });
+const entitiesQuery = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id username name } } }`;
+
+type Proxy = Awaited<ReturnType<typeof countHttpRequests>>;
+
+const lookupRoute = '/realms/renku/renku-users/';
+const countsAsUserCall = (_method: string, path: string) =>
+  path.startsWith('/admin/') || path.startsWith(lookupRoute);
 
 let keycloak: Keycloak;
-let adminCalls: Awaited<ReturnType<typeof countHttpRequests>>;
+let adminCalls: Proxy;
 let subgraph: Running;
+/** The same through a proxy that answers 404 for the extension's route, as a stock Keycloak. */
+let stockCalls: Proxy;
+let stockSubgraph: Running;
+const stockLog: { level: number; msg: string }[] = [];
 let ada: string;
+
+function startSubgraph(keycloakUrl: string, log: Logger): Promise<Running> {
+  return startIdentitySubgraph(
+    readIdentityConfig({
+      PORT: '0',
+      KEYCLOAK_URL: keycloakUrl,
+      KEYCLOAK_ISSUER: keycloak.issuer,
+      IDENTITY_CLIENT_SECRET: keycloak.identityClientSecret,
+    }),
+    log,
+  );
+}
 
 beforeAll(async () => {
   keycloak = await startKeycloak();
   await createUsers(keycloak);
-  adminCalls = await countHttpRequests(keycloak.url, (_method, path) => path.startsWith('/admin/'));
-  subgraph = await startIdentitySubgraph(
-    readIdentityConfig({
-      PORT: '0',
-      KEYCLOAK_URL: adminCalls.url,
-      KEYCLOAK_ISSUER: keycloak.issuer,
-      IDENTITY_CLIENT_SECRET: keycloak.identityClientSecret,
-    }),
-    createLogger('identity', 'silent'),
+  adminCalls = await countHttpRequests(keycloak.url, countsAsUserCall);
+  subgraph = await startSubgraph(adminCalls.url, createLogger('identity', 'silent'));
+  stockCalls = await countHttpRequests(keycloak.url, countsAsUserCall, (_method, path) =>
+    path.startsWith(lookupRoute),
+  );
+  stockSubgraph = await startSubgraph(
+    stockCalls.url,
+    createLogger('identity', 'warn', { write: (line: string) => stockLog.push(JSON.parse(line)) }),
   );
   ada = await passwordGrant({ issuer: keycloak.issuer, ...keycloakDemoUsers.ada });
 }, 600_000);
 
 afterAll(async () => {
+  await stockSubgraph?.stop();
+  await stockCalls?.stop();
   await subgraph?.stop();
   await adminCalls?.stop();
   await keycloak?.stop();
@@ -64,8 +89,12 @@ async function createUsers(server: Keycloak): Promise<void> {
   }
 }
 
-async function ask(query: string, variables: Record<string, unknown>): Promise<Answer> {
-  const response = await fetch(subgraph.url, {
+async function ask(
+  query: string,
+  variables: Record<string, unknown>,
+  to: Running = subgraph,
+): Promise<Answer> {
+  const response = await fetch(to.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${ada}` },
     body: JSON.stringify({ query, variables }),
@@ -77,14 +106,15 @@ async function adminCallsFor(
   query: string,
   variables: (n: number) => Record<string, unknown>,
   check: (data: Record<string, any>, n: number) => void,
+  [to, calls]: [Running, Proxy] = [subgraph, adminCalls],
 ): Promise<number[]> {
   const counts: number[] = [];
   for (const n of sizes) {
-    adminCalls.reset();
-    const answer = await ask(query, variables(n));
+    calls.reset();
+    const answer = await ask(query, variables(n), to);
     expect(answer.errors).toBeUndefined();
     check(answer.data!, n);
-    counts.push(adminCalls.count());
+    counts.push(calls.count());
   }
   if (process.env.BACKEND_CALLS_DEBUG) process.stderr.write(`${query.slice(0, 60)} -> ${counts}\n`);
   return counts;
@@ -102,30 +132,76 @@ describe('Keycloak calls per query', () => {
     expect(counts).toEqual([counts[0], counts[0], counts[0]]);
   });
 
-  // Keycloak's admin API looks users up one at a time, so a batch of distinct usernames costs
-  // one call each (at most 8 in flight); repeated usernames are fetched once, and the sessions
-  // a caller sees all have the caller as owner. TODO(#7): a bulk lookup would make this one call.
-  it('asks Keycloak once per distinct username for 1, 10 and 100 users', async () => {
+  // Keycloak's admin API looks users up one at a time; the user-lookup extension
+  // (keycloak/user-lookup) takes up to 500 ids and usernames per call.
+  it('asks Keycloak once for 1, 10 and 100 distinct usernames', async () => {
     const counts = await adminCallsFor(
-      `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id username name } } }`,
-      (n) => ({
-        representations: usernames
-          .slice(0, n)
-          .map((username) => ({ __typename: 'User', username })),
-      }),
+      entitiesQuery,
+      (n) => ({ representations: usernames.slice(0, n).map(byUsername) }),
       (data, n) => {
         expect(data._entities).toHaveLength(n);
         for (const user of data._entities) expect(user.name).toMatch(/^Calls User/);
       },
     );
 
-    expect(counts).toEqual(sizes);
+    expect(counts).toEqual([1, 1, 1]);
+    expect(adminCalls.requests()).toEqual([`POST ${lookupRoute}lookup`]);
+  });
+
+  it('asks Keycloak once for ids and usernames together', async () => {
+    const first = await ask(entitiesQuery, {
+      representations: usernames.slice(0, 50).map(byUsername),
+    });
+    const ids = first.data!._entities.map((user: { id: string }) => user.id);
+    adminCalls.reset();
+
+    const answer = await ask(entitiesQuery, {
+      representations: [
+        ...ids.slice(0, 50).map((id: string) => ({ __typename: 'User', id })),
+        ...usernames.slice(50).map(byUsername),
+      ],
+    });
+
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data!._entities.map((user: { username: string }) => user.username)).toEqual(
+      usernames,
+    );
+    expect(adminCalls.count()).toBe(1);
+  });
+
+  it('splits more than 500 keys into calls of at most 500', async () => {
+    const unknown = Array.from({ length: 501 }, (_, i) => `nobody.${i}`);
+    adminCalls.reset();
+
+    const answer = await ask(entitiesQuery, { representations: unknown.map(byUsername) });
+
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data!._entities).toEqual(Array(501).fill(null));
+    expect(adminCalls.count()).toBe(2);
+  });
+
+  it('falls back to one call per distinct username, with one warning, without the extension', async () => {
+    const counts = await adminCallsFor(
+      entitiesQuery,
+      (n) => ({ representations: usernames.slice(0, n).map(byUsername) }),
+      (data, n) => {
+        expect(data._entities).toHaveLength(n);
+        for (const user of data._entities) expect(user.name).toMatch(/^Calls User/);
+      },
+      [stockSubgraph, stockCalls],
+    );
+
+    // The first query also found the extension missing, which the subgraph then remembers.
+    expect(counts).toEqual([1 + 1, 10, 100]);
+    const warnings = stockLog.filter((line) => line.level === 40);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0].msg).toMatch(/user-lookup extension/);
   });
 
   it('asks Keycloak once for 100 references to the same user', async () => {
     const counts = await adminCallsFor(
-      `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id username name } } }`,
-      (n) => ({ representations: Array(n).fill({ __typename: 'User', username: usernames[0] }) }),
+      entitiesQuery,
+      (n) => ({ representations: Array(n).fill(byUsername(usernames[0])) }),
       (data, n) => expect(data._entities).toHaveLength(n),
     );
 

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 
+import { keycloakVersion } from '../../stack/src/services/keycloak';
+
 const root = path.resolve(__dirname, '..', '..');
 const composeFile = path.join(root, 'docker-compose.yml');
 
@@ -89,5 +91,18 @@ describe('docker-compose.yml', () => {
     const config = YAML.parse(fs.readFileSync(composeFile, 'utf8'));
     expect(config.services.neo4j.volumes).toContain('neo4j-data:/data');
     expect(config.services.keycloak.volumes.join(' ')).toContain('keycloak-data:');
+  });
+
+  it('runs the Keycloak of the local stack with the user-lookup extension', () => {
+    const config = YAML.parse(fs.readFileSync(composeFile, 'utf8'));
+    const { context, dockerfile } = config.services.keycloak.build;
+    const image = fs.readFileSync(path.join(root, context, dockerfile), 'utf8');
+    const pom = fs.readFileSync(path.join(root, 'keycloak', 'user-lookup', 'pom.xml'), 'utf8');
+
+    expect(image).toContain(`FROM quay.io/keycloak/keycloak:${keycloakVersion}\n`);
+    expect(image).toMatch(
+      /^COPY --from=\S+ \S+\/renku-keycloak-user-lookup\.jar \/opt\/keycloak\/providers\/$/m,
+    );
+    expect(pom).toContain(`<keycloak.version>${keycloakVersion}</keycloak.version>`);
   });
 });

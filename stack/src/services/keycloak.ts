@@ -8,6 +8,7 @@ import { cacheDir, repoRoot } from '../paths';
 import { assertPortFree, freePort } from '../ports';
 import { sleep, spawnService, type Service } from '../process';
 import { MissingPrerequisite, step } from '../progress';
+import { buildUserLookupProvider, userLookupSourcesHash } from './keycloak-user-lookup';
 
 const run = promisify(execFile);
 
@@ -59,15 +60,20 @@ const buildOptions = ['--db=dev-mem', '--health-enabled=true'];
 
 /**
  * Downloads the Keycloak server through Maven (so the zip stays in ~/.m2 for
- * later runs), unpacks it into the cache and runs the dev-mode augmentation
- * once, so that every later start skips it.
+ * later runs), unpacks it into the cache, adds our extensions to its
+ * `providers/` and runs the dev-mode augmentation once, so that every later
+ * start skips it. Done again when the build options or an extension's sources
+ * change: `start-dev` would otherwise re-augment the shared distribution at the
+ * next start, in place.
  */
 export async function provisionKeycloak(): Promise<void> {
-  if (isProvisioned()) return;
+  if (isProvisioned(markerFor(userLookupSourcesHash()))) return;
   await checkPrerequisites();
+  const userLookup = await buildUserLookupProvider();
 
   await withLock(path.join(cacheDir, `keycloak-${keycloakVersion}.lock`), async () => {
-    if (isProvisioned()) return;
+    const wanted = markerFor(userLookup.sourcesHash);
+    if (isProvisioned(wanted)) return;
     const staging = path.join(cacheDir, `keycloak-${keycloakVersion}.staging-${process.pid}`);
     fs.rmSync(staging, { recursive: true, force: true });
     fs.mkdirSync(staging, { recursive: true });
@@ -79,13 +85,18 @@ export async function provisionKeycloak(): Promise<void> {
       await unpack(zip, staging);
       fs.rmSync(zip);
       const unpacked = path.join(staging, `keycloak-${keycloakVersion}`);
+      const { jar } = userLookup;
+      fs.copyFileSync(jar, path.join(unpacked, 'providers', path.basename(jar)));
 
-      step('Preparing Keycloak for fast starts (one-time dev-mode build, about a minute)');
+      step('Preparing Keycloak with its extensions (one-time dev-mode build, about a minute)');
       await augment(unpacked);
 
-      fs.rmSync(distDir, { recursive: true, force: true });
+      fs.writeFileSync(path.join(unpacked, path.basename(marker)), wanted);
+      // Swapped by renames: an instance still running from the old one keeps its open files.
+      const previous = `${distDir}.previous-${process.pid}`;
+      if (fs.existsSync(distDir)) fs.renameSync(distDir, previous);
       fs.renameSync(unpacked, distDir);
-      fs.writeFileSync(marker, `${buildOptions.join(' ')}\n`);
+      fs.rmSync(previous, { recursive: true, force: true });
       step(`Keycloak ${keycloakVersion} is ready in ${distDir}`);
     } finally {
       fs.rmSync(staging, { recursive: true, force: true });
@@ -223,9 +234,14 @@ export async function startKeycloak(options: KeycloakOptions = {}): Promise<Keyc
   };
 }
 
-function isProvisioned(): boolean {
+/** What a provisioned distribution was made with: build options and extension sources. */
+function markerFor(userLookupSources: string): string {
+  return `${buildOptions.join(' ')}\nuser-lookup ${userLookupSources}\n`;
+}
+
+function isProvisioned(wanted: string): boolean {
   try {
-    return fs.readFileSync(marker, 'utf8').trim() === buildOptions.join(' ');
+    return fs.readFileSync(marker, 'utf8') === wanted;
   } catch {
     return false;
   }

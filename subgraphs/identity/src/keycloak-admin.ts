@@ -16,13 +16,25 @@ const renewMarginMs = 30_000;
 const requestTimeoutMs = 5000;
 
 /**
- * Reads users through Keycloak's admin REST API as the `renku-identity`
- * service account (client credentials). The only thing kept between requests
- * is that service account's own token, never user data.
+ * The most ids and usernames together that one call of the user-lookup extension takes
+ * (`keycloak/user-lookup`); it refuses more.
+ */
+export const lookupBound = 500;
+/** After Keycloak said it lacks the extension, ask again this much later (it may be installed). */
+const lookupRecheckMs = 10 * 60_000;
+
+/**
+ * Reads users through Keycloak's admin REST API, and many at once through our user-lookup
+ * extension where Keycloak has it, as the `renku-identity` service account (client
+ * credentials). Kept between requests: that service account's own token and whether the
+ * extension answers, never user data.
  */
 export class KeycloakAdmin {
   private serviceToken?: { value: string; renewAt: number };
   private renewing?: Promise<string>;
+  /** Until when to take the user-lookup extension as missing; 0 while it answers. */
+  private lookupMissingUntil = 0;
+  private warnedLookupMissing = false;
 
   constructor(
     private readonly config: KeycloakConfig,
@@ -58,6 +70,39 @@ export class KeycloakAdmin {
     return found.find((user) => user.username === username.toLowerCase()) ?? null;
   }
 
+  /**
+   * The users with these ids and usernames, in one call of Keycloak's `renku-users` extension
+   * (`keycloak/user-lookup`): each user found once, unknown keys absent, at most `lookupBound`
+   * keys together. Null when this Keycloak lacks the extension: the caller then asks per user.
+   */
+  async lookupUsers(ids: string[], usernames: string[]): Promise<KeycloakUser[] | null> {
+    if (Date.now() < this.lookupMissingUntil) return null;
+    const realm = encodeURIComponent(this.config.realm);
+    const found = await this.call<KeycloakUser[]>(
+      `${this.config.url}/realms/${realm}/renku-users/lookup`,
+      'renku-users/lookup',
+      { method: 'POST', body: JSON.stringify({ ids, usernames }) },
+    );
+
+    // A stock Keycloak answers 404 for a realm resource it does not know.
+    if (found === null) {
+      this.lookupMissingUntil = Date.now() + lookupRecheckMs;
+      if (!this.warnedLookupMissing) {
+        this.warnedLookupMissing = true;
+        this.log.warn(
+          { extension: 'renku-users', howToInstall: 'docs/operations.md, section 3' },
+          "keycloak lacks the renku user-lookup extension, so every user is looked up with a call of its own: build keycloak/user-lookup, put renku-keycloak-user-lookup.jar into Keycloak's providers/ folder and run kc.sh build",
+        );
+      }
+      return null;
+    }
+    if (this.warnedLookupMissing) {
+      this.warnedLookupMissing = false;
+      this.log.info('keycloak has the user-lookup extension now: users are looked up in batches');
+    }
+    return found;
+  }
+
   /** A page of users ordered by username; `search` matches prefixes of username, names, e-mail. */
   async searchUsers(
     search: string | undefined,
@@ -79,17 +124,28 @@ export class KeycloakAdmin {
   }
 
   /** GET on the realm's admin API; null for 404. */
-  private async get<T>(resource: string, retried = false): Promise<T | null> {
-    const url = `${this.config.url}/admin/realms/${encodeURIComponent(this.config.realm)}/${resource}`;
+  private async get<T>(resource: string): Promise<T | null> {
+    const realm = encodeURIComponent(this.config.realm);
+    return this.call<T>(`${this.config.url}/admin/realms/${realm}/${resource}`, resource);
+  }
+
+  /** A call as the service account; null for 404. `resource` names it in logs and errors. */
+  private async call<T>(
+    url: string,
+    resource: string,
+    init: { method?: string; body?: string } = {},
+    retried = false,
+  ): Promise<T | null> {
     const token = await this.token();
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${token}`,
+      accept: 'application/json',
+    };
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
 
     let response: Response;
     try {
-      response = await fetchWithin(
-        url,
-        { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } },
-        requestTimeoutMs,
-      );
+      response = await fetchWithin(url, { ...init, headers }, requestTimeoutMs);
     } catch (error) {
       throw this.unavailable(error);
     }
@@ -99,10 +155,10 @@ export class KeycloakAdmin {
     // Keycloak may end the service account's session before the token says (a restart).
     if (response.status === 401 && !retried) {
       this.serviceToken = undefined;
-      return this.get<T>(resource, true);
+      return this.call<T>(url, resource, init, true);
     }
     if (!response.ok) {
-      const cause = new Error(`keycloak admin API answered ${response.status} for ${resource}`);
+      const cause = new Error(`keycloak answered ${response.status} for ${resource}`);
       if (response.status === 403) {
         this.log.error('the identity service account lacks its realm-management roles');
       }

@@ -29,7 +29,7 @@ export const resolvers = {
   Query: {
     me: (_: unknown, __: unknown, context: IdentityContext) => {
       const caller = callerOf(context);
-      return caller ? context.users.byId.load(caller.id) : null;
+      return caller ? context.users.byId(caller.id) : null;
     },
 
     user: (
@@ -43,7 +43,7 @@ export const resolvers = {
       if ((id == null) === (username == null)) {
         throw apiError(ErrorCode.BadUserInput, 'give exactly one of `id` and `username`');
       }
-      return id != null ? users.byId.load(id) : users.byUsername.load(username!);
+      return id != null ? users.byId(id) : users.byUsername(username!);
     },
 
     users: async (
@@ -89,8 +89,8 @@ export const resolvers = {
     __resolveReference: async (reference: UserReference, context: IdentityContext) => {
       callerOf(context);
       const { users } = context;
-      if (typeof reference.id === 'string') return users.byId.load(reference.id);
-      if (typeof reference.username === 'string') return users.byUsername.load(reference.username);
+      if (typeof reference.id === 'string') return users.byId(reference.id);
+      if (typeof reference.username === 'string') return users.byUsername(reference.username);
       return null;
     },
     name: (user: KeycloakUser) => displayName(user.firstName, user.lastName),
