@@ -12,15 +12,15 @@ export interface GitHttpServer {
 
 /**
  * Git's smart HTTP protocol over the bare repositories under `root`, through git's own
- * `git http-backend` (a CGI program), answering only requests that authenticate the way GitLab
- * takes a token: HTTP basic authentication with the token as the password.
+ * `git http-backend` (a CGI program). With a `token`, only requests that authenticate the way
+ * GitLab takes a token are answered: HTTP basic authentication with the token as the password.
  */
-export async function startGitHttpServer(root: string, token: string): Promise<GitHttpServer> {
+export async function startGitHttpServer(root: string, token?: string): Promise<GitHttpServer> {
   const authorizations: (string | undefined)[] = [];
-  const expected = `Basic ${Buffer.from(`oauth2:${token}`).toString('base64')}`;
+  const expected = token && `Basic ${Buffer.from(`oauth2:${token}`).toString('base64')}`;
   const server = http.createServer((req, res) => {
     authorizations.push(req.headers.authorization);
-    if (req.headers.authorization !== expected) {
+    if (expected && req.headers.authorization !== expected) {
       res.writeHead(401, { 'www-authenticate': 'Basic realm="GitLab"' });
       res.end('HTTP Basic: Access denied\n');
       return;

@@ -400,6 +400,21 @@ describe('project membership synced from GitLab on push', () => {
     expect(await memberships()).toContainEqual({ username: 'ada.analyst', role: 'owner' });
   });
 
+  it("writes the members of the event's project path, whatever project id the event names", async () => {
+    // Project 1 (tutorial-zhbikes) has ben.bayes as a developer; project 2 does not.
+    const hook = await systemHook({
+      ...memberEvent('user_add_to_team', 'ben.bayes'),
+      project_id: 1,
+    });
+    await settled(hook.body.events![0]);
+
+    expect(await memberships()).toEqual([
+      { username: 'ada.analyst', role: 'owner' },
+      { username: 'lineage-sync-bot', role: 'reader' },
+    ]);
+    expect((await sees('ben.bayes')).project).toBeNull();
+  });
+
   it('takes a repeated delivery once and ignores what changes no membership', async () => {
     const event = memberEvent('user_update_for_team', 'ada.analyst');
     const first = await systemHook(event);

@@ -1,5 +1,7 @@
 import { createLogger, type Running } from '@renku-supergraph/kit';
 import { execFileSync } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -321,9 +323,10 @@ describe('the repository of a private project on GitLab', () => {
   const token = 'glpat-lineage-clone-token';
   const repository = 'ada.analyst/flights.git';
   let git: GitHttpServer;
+  let root: string;
 
   beforeAll(async () => {
-    const root = path.join(dataDir, 'gitlab-repositories');
+    root = path.join(dataDir, 'gitlab-repositories');
     execFileSync('git', ['clone', '--quiet', '--bare', project.dir, path.join(root, repository)]);
     git = await startGitHttpServer(root, token);
   });
@@ -358,6 +361,31 @@ describe('the repository of a private project on GitLab', () => {
     expect(refused.message).toMatch(/^git clone exited with 128: fatal: /);
     expect(refused.message).not.toContain(wrong);
     expect(refused.message).not.toContain(Buffer.from(`oauth2:${wrong}`).toString('base64'));
+  });
+
+  it('follows no redirect away from GITLAB_URL, which would take the token along', async () => {
+    // GitLab's origin answering every request with a redirect to a server that serves anyone.
+    const elsewhere = await startGitHttpServer(root);
+    const redirecting = http.createServer((req, res) => {
+      res.writeHead(302, { location: `${elsewhere.url}${req.url}` });
+      res.end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    const gitlabUrl = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`;
+    try {
+      const cloned = renkuExporter({
+        renkuCommand: renkuCli().command,
+        allowedUrlPrefixes: [`${gitlabUrl}/`],
+        gitlab: { url: gitlabUrl, serviceToken: token },
+      }).exportCommit(`${gitlabUrl}/${repository}`, project.commits.runs);
+
+      await expect(cloned).rejects.toThrow(ExportError);
+      expect(elsewhere.authorizations.every((header) => header === undefined)).toBe(true);
+    } finally {
+      redirecting.closeAllConnections();
+      await new Promise((resolve) => redirecting.close(resolve));
+      await elsewhere.stop();
+    }
   });
 
   it('never sends the token to an origin other than GITLAB_URL', async () => {

@@ -44,4 +44,10 @@ describe('readLineageConfig', () => {
       maxExportBytes: 5 * 1024 * 1024,
     });
   });
+
+  it('refuses a clone URL prefix that does not end with a slash', () => {
+    expect(() =>
+      readLineageConfig({ LINEAGE_CLONE_URL_PREFIXES: 'https://gitlab.example.org' }),
+    ).toThrow(/LINEAGE_CLONE_URL_PREFIXES.*"https:\/\/gitlab.example.org" must end with "\/"/);
+  });
 });

@@ -101,16 +101,29 @@ export function readWebhookConfig(env: Record<string, string | undefined>): Webh
     maxAttempts: readCount(env, 'LINEAGE_WORKER_MAX_ATTEMPTS', d.maxAttempts),
     retryBaseMs: readCount(env, 'LINEAGE_WORKER_RETRY_MS', d.retryBaseMs),
     renkuCommand: env.LINEAGE_RENKU_CLI || undefined,
-    cloneUrlPrefixes: (env.LINEAGE_CLONE_URL_PREFIXES ?? '')
-      .split(',')
-      .map((prefix) => prefix.trim())
-      .filter((prefix) => prefix !== ''),
+    cloneUrlPrefixes: readCloneUrlPrefixes(env),
     maxExportBytes: readCount(env, 'LINEAGE_MAX_EXPORT_MB', 20) * 1024 * 1024,
     gitlab: env.GITLAB_URL
       ? { url: readUrl(env, 'GITLAB_URL'), serviceToken: readString(env, 'GITLAB_SERVICE_TOKEN') }
       : undefined,
     systemHookToken: readSystemHookToken(env),
   };
+}
+
+/**
+ * Where pushes may be cloned from. Each ends with `/`: without it `https://gitlab.example.org`
+ * would also let in `https://gitlab.example.org.elsewhere.example/`.
+ */
+function readCloneUrlPrefixes(env: Record<string, string | undefined>): string[] {
+  const prefixes = (env.LINEAGE_CLONE_URL_PREFIXES ?? '')
+    .split(',')
+    .map((prefix) => prefix.trim())
+    .filter((prefix) => prefix !== '');
+  const open = prefixes.find((prefix) => !prefix.endsWith('/'));
+  if (open !== undefined) {
+    throw new ConfigError('LINEAGE_CLONE_URL_PREFIXES', `"${open}" must end with "/"`);
+  }
+  return prefixes;
 }
 
 /** A member event is only worth taking when GitLab can then be asked who the members are. */

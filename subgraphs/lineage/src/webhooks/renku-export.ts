@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { GitLabApiConfig } from '../config';
 import { readRenkuExport, type RenkuExport } from '../ingest/read';
 import { ExportError, PermanentError } from './export-errors';
-import { gitCredentialEnv } from './git-credentials';
+import { gitCredentialEnv, inheritedEnv } from './git-credentials';
 import { fillVersionCommits } from './version-commits';
 
 export { ExportError, PermanentError } from './export-errors';
@@ -52,7 +52,7 @@ export function renkuExporter(options: RenkuExporterOptions): CommitExporter {
         const repo = path.join(dir, 'repo');
         // HOME keeps renku's and git's user configuration out of the service's own home.
         const env = {
-          ...process.env,
+          ...inheritedEnv(process.env),
           HOME: dir,
           GIT_TERMINAL_PROMPT: '0',
           GIT_LFS_SKIP_SMUDGE: '1',

@@ -64,13 +64,12 @@ export function systemHookRoute(options: SystemHookOptions) {
     const events: { id: string; duplicate: boolean }[] = [];
     for (let next = 0; next < affected.length; next += parallelStores) {
       const stored = await Promise.all(
-        affected.slice(next, next + parallelStores).map(({ projectPath, gitlabProjectId }) =>
+        affected.slice(next, next + parallelStores).map((projectPath) =>
           storeEvent(driver, {
             projectPath,
             kind: 'members',
             commit: delivery,
             idempotencyKey: req.get('idempotency-key'),
-            gitlabProjectId,
           }),
         ),
       );
@@ -91,14 +90,7 @@ export function systemHookRoute(options: SystemHookOptions) {
     if (typeof path !== 'string' || path === '') {
       throw new Refusal(400, 'the event names no project (project_path_with_namespace)');
     }
-    const id = body.project_id;
-    const found = await read(`MATCH (project:Project {path: $path}) RETURN project.path AS path`, {
-      path,
-    });
-    return found.map((projectPath) => ({
-      projectPath,
-      gitlabProjectId: Number.isSafeInteger(id) ? (id as number) : undefined,
-    }));
+    return read(`MATCH (project:Project {path: $path}) RETURN project.path AS path`, { path });
   }
 
   /**
@@ -113,7 +105,7 @@ export function systemHookRoute(options: SystemHookOptions) {
       throw new Refusal(400, 'the event names no group (group_path)');
     }
     const username = typeof body.user_username === 'string' ? body.user_username : '';
-    const paths = await read(
+    return read(
       `MATCH (project:Project)
        WHERE project.path STARTS WITH $group + '/' OR project.path CONTAINS '/' + $group + '/'
        RETURN project.path AS path
@@ -122,7 +114,6 @@ export function systemHookRoute(options: SystemHookOptions) {
        RETURN project.path AS path`,
       { group, username },
     );
-    return paths.map((projectPath) => ({ projectPath, gitlabProjectId: undefined }));
   }
 
   async function read(cypher: string, parameters: Record<string, unknown>): Promise<string[]> {

@@ -140,13 +140,15 @@ export class IngestWorker {
   }
 
   /**
-   * A member event: GitLab is asked who the members are now. Unlike a push's, a failure here is
-   * retried like any event's, since bringing the members is all the event is for.
+   * A member event: GitLab is asked who the members are now. By the project's path, never by an
+   * id the event carried: the members written are those of the project the graph calls so, and
+   * an id could name another project, whose members would then read this one. Unlike a push's,
+   * a failure here is retried like any event's, since bringing the members is all it is for.
    */
   private async syncMembersOnly(event: ClaimedEvent, log: Logger): Promise<void> {
     const gitlab = this.config.gitlab;
     if (!gitlab) throw new PermanentError('GITLAB_URL is not set: members cannot be read');
-    const members = await fetchProjectMembers(gitlab, event.gitlabProjectId ?? event.projectPath);
+    const members = await fetchProjectMembers(gitlab, event.projectPath);
     await withSession(this.driver, (session) =>
       session.executeWrite(async (tx) => {
         await syncMembers(tx, event.projectPath, members);
@@ -160,13 +162,13 @@ export class IngestWorker {
    * A push brings the project's members from GitLab (GitLab decides who may see a private
    * project). GitLab away must not cost the push its lineage: the event is done without them,
    * says so, and the next push tries again. Retrying the whole event instead would hold the
-   * lineage back for as long as GitLab is away.
+   * lineage back for as long as GitLab is away. By path, as for a member event.
    */
   private async membersOf(event: ClaimedEvent, log: Logger): Promise<MemberSync> {
     const gitlab = this.config.gitlab;
     if (event.kind !== 'push' || !gitlab) return undefined;
     try {
-      const members = await fetchProjectMembers(gitlab, event.gitlabProjectId ?? event.projectPath);
+      const members = await fetchProjectMembers(gitlab, event.projectPath);
       return { members };
     } catch (error) {
       log.warn({ err: error }, 'cannot read the project members from GitLab');
