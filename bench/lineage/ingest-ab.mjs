@@ -2,15 +2,17 @@
 // tree, on the same generated graph, in one run, so that both meet the same machine load.
 //
 //   node bench/lineage/ingest-ab.mjs [--base HEAD] [--entities 200000] [--rounds 3]
-//                                    [--projects 20] [--concurrency 2]
+//                                    [--projects 20] [--concurrency 2] [--base-dir DIR]
+//                                    [--work-concurrency N]
 //
 // Each round ingests the graph once with each side, in alternating order, each into a fresh
 // Neo4j (same heap and page cache as run.mjs) after a warm-up graph of its own, not measured.
 // Only the write path (`ingest/ingest.ts`, `ingest/write-provenance.ts`) comes from the base
-// revision: it is transpiled on the fly and uses the working tree's other modules, generator
-// and schema.
-// Reports the median rate and Neo4j CPU time of each side, their ratio, and the node and
-// relationship counts of each side's graph, so that a change of model is visible.
+// revision (or from the folder `--base-dir`, to compare with a copy not committed): it is
+// transpiled on the fly and uses the working tree's other modules, generator and schema.
+// Reports the median rate and CPU time of each side (Neo4j's, and this Node.js process's while
+// it sends the graph), their ratio, and the node and relationship counts of each side's graph,
+// so that a change of model is visible.
 // Needs `npm run build` first.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,10 +28,17 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     projects: { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '2' },
+    'base-dir': { type: 'string' },
+    // Transactions side by side for the working tree only (default: --concurrency), to
+    // compare the same write path at two concurrencies: `--base-dir` a copy of it.
+    'work-concurrency': { type: 'string' },
   },
 });
 const entities = Number(args.entities);
-const concurrency = Number(args.concurrency);
+const concurrencyOf = {
+  base: Number(args.concurrency),
+  work: Number(args['work-concurrency'] ?? args.concurrency),
+};
 
 process.env.NEO4J_HEAP ??= '2g';
 process.env.NEO4J_PAGECACHE ??= '2g';
@@ -55,17 +64,19 @@ const writePath = ['ingest.ts', 'write-provenance.ts'];
  * The base's write path, transpiled into the work folder. Its imports of the other write-path
  * files stay among themselves; all other relative imports point at the built working tree.
  */
-function loadBase(revision) {
+function loadBase(revision, baseDir) {
   const dir = path.join(work, 'base');
   fs.mkdirSync(dir, { recursive: true });
   const taken = writePath.filter((name) => {
     let source;
     try {
-      source = execFileSync('git', ['show', `${revision}:subgraphs/lineage/src/ingest/${name}`], {
-        cwd: repoRoot,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
+      source = baseDir
+        ? fs.readFileSync(path.join(baseDir, name), 'utf8')
+        : execFileSync('git', ['show', `${revision}:subgraphs/lineage/src/ingest/${name}`], {
+            cwd: repoRoot,
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'ignore'],
+          });
     } catch {
       return false; // not in that revision
     }
@@ -110,13 +121,14 @@ function findNeo4jPid(dataDir) {
  * Segments of one project in order, projects side by side, as run.mjs does. `prefix` renames
  * the projects, so that a warm-up writes a graph of its own.
  */
-async function ingestAll(driver, ingestExport, count, projects, prefix = '') {
+async function ingestAll(driver, ingestExport, concurrency, count, projects, prefix = '') {
   const queues = Array.from({ length: concurrency }, () => []);
   for (const segment of generateProvenance({ entities: count, projects, seed: 7 })) {
     const index = Number(segment.projectPath.split('-').at(-1)) - 1;
     queues[index % concurrency].push(segment);
   }
   const start = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
     queues.map(async (queue) => {
       for (const segment of queue) {
@@ -128,7 +140,8 @@ async function ingestAll(driver, ingestExport, count, projects, prefix = '') {
       }
     }),
   );
-  return (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { seconds: (performance.now() - start) / 1000, nodeCpu: (used.user + used.system) / 1e6 };
 }
 
 async function counts(driver) {
@@ -150,6 +163,7 @@ async function counts(driver) {
 }
 
 async function measureOnce(name, ingestExport, round) {
+  const concurrency = concurrencyOf[name];
   const dataDir = path.join(work, `${name}-${round}`);
   const database = await startNeo4j({ dataDir });
   const driver = neo4j.driver(database.url, undefined, { maxConnectionPoolSize: concurrency + 2 });
@@ -157,12 +171,18 @@ async function measureOnce(name, ingestExport, round) {
     await applyGraphSchema(driver, log);
     // A cold JVM compiles and plans for the first tens of thousands of rows: not measured.
     const warmup = Math.min(40_000, Math.ceil(entities / 5));
-    await ingestAll(driver, ingestExport, warmup, concurrency * 2, 'warmup/');
+    await ingestAll(driver, ingestExport, concurrency, warmup, concurrency * 2, 'warmup/');
     const pid = findNeo4jPid(dataDir);
     const cpuBefore = cpuSeconds(pid);
-    const seconds = await ingestAll(driver, ingestExport, entities, Number(args.projects));
+    const { seconds, nodeCpu } = await ingestAll(
+      driver,
+      ingestExport,
+      concurrency,
+      entities,
+      Number(args.projects),
+    );
     const neo4jCpu = cpuSeconds(pid) - cpuBefore;
-    return { seconds, rate: entities / seconds, neo4jCpu, graph: await counts(driver) };
+    return { seconds, rate: entities / seconds, neo4jCpu, nodeCpu, graph: await counts(driver) };
   } finally {
     await driver.close();
     await database.stop();
@@ -176,7 +196,7 @@ async function main() {
   fs.mkdirSync(work, { recursive: true });
   await provisionNeo4j();
   const sides = {
-    base: loadBase(args.base).ingestExport,
+    base: loadBase(args.base, args['base-dir']).ingestExport,
     work: rootRequire(path.join(lineageDist, 'ingest/ingest.js')).ingestExport,
   };
   const results = { base: [], work: [] };
@@ -187,7 +207,8 @@ async function main() {
       results[name].push(result);
       say(
         `round ${round} ${name}: ${Math.round(result.rate)} file versions/s, ` +
-          `Neo4j ${result.neo4jCpu.toFixed(1)} CPU-s`,
+          `Neo4j ${result.neo4jCpu.toFixed(1)} CPU-s, Node.js ${result.nodeCpu.toFixed(1)} CPU-s, ` +
+          `load ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
       );
     }
   }
@@ -197,6 +218,7 @@ async function main() {
       {
         rate: Math.round(median(runs.map((r) => r.rate))),
         neo4jCpuSeconds: Number(median(runs.map((r) => r.neo4jCpu)).toFixed(1)),
+        nodeCpuSeconds: Number(median(runs.map((r) => r.nodeCpu)).toFixed(1)),
         rates: runs.map((r) => Math.round(r.rate)),
         graph: runs[0].graph,
       },
@@ -205,8 +227,14 @@ async function main() {
   summary.ratio = {
     rate: Number((summary.work.rate / summary.base.rate).toFixed(2)),
     neo4jCpu: Number((summary.work.neo4jCpuSeconds / summary.base.neo4jCpuSeconds).toFixed(2)),
+    nodeCpu: Number((summary.work.nodeCpuSeconds / summary.base.nodeCpuSeconds).toFixed(2)),
   };
-  summary.options = { base: args.base, entities, rounds: Number(args.rounds), concurrency };
+  summary.options = {
+    base: args['base-dir'] ?? args.base,
+    entities,
+    rounds: Number(args.rounds),
+    concurrency: concurrencyOf,
+  };
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 }
 

@@ -49,9 +49,10 @@ ${run.started.toISOString()}, ${count(run.options.entities)} file versions asked
 - **Ingestion**: each segment (about 5,000 file versions of one project) goes through
   \`ingestExport\` (\`subgraphs/lineage/src/ingest/ingest.ts\`), the same function a webhook
   event or \`ingest-cli\` ends in after reading JSON-LD: one write transaction per segment,
-  one indexed look-up of the runs and files the graph holds already, then batched \`UNWIND\`s of
-  up to 5,000 rows that \`CREATE\` the new ones with their relationships and \`MERGE\` the rest,
-  under the graph's uniqueness constraints.
+  one indexed look-up of the runs, and of the files but a new run's outputs, the graph holds
+  already, then batched \`UNWIND\`s of up to 5,000 rows that \`CREATE\` the new ones with their
+  relationships and \`MERGE\` the rest, under the graph's uniqueness constraints, each statement
+  with the plan it got first (\`CYPHER replan=skip\`).
   ${run.options.concurrency} transactions run side by side (different projects). The JSON-LD
   reading (expansion with \`jsonld\`) is not part of it: the generator makes the records it would
   make. The rate is file versions over the wall time of the whole ingestion, runs and links

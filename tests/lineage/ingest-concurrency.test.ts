@@ -124,4 +124,27 @@ describe('concurrent ingestion', () => {
     }
     expect(await shapeOf(projectPath)).toEqual(reference);
   });
+
+  it('merges when the graph already holds a file version a new run generated', async () => {
+    // A new run's outputs are created without a look-up; a version written before (by an
+    // earlier push whose run had another id, say) makes the CREATE fail and the retry merge.
+    const projectPath = newProject();
+    const [fileId] = await read(
+      'MATCH (f:File {projectPath: $projectPath})<-[:GENERATED]-() RETURN f.id AS id LIMIT 1',
+      { projectPath: referencePath },
+      (record) => record.get('id') as string,
+    );
+    await read(
+      'CREATE (:File {projectPath: $projectPath, id: $fileId})',
+      {
+        projectPath,
+        fileId,
+      },
+      () => undefined,
+    );
+    await expect(
+      ingestDocument(driver, { projectPath, visibility: 'public' }, tutorial),
+    ).resolves.toEqual({ runs: 2, entities: 9, datasets: 0 });
+    expect(await shapeOf(projectPath)).toEqual(reference);
+  });
 });

@@ -249,6 +249,12 @@ describe('datasets and search on a real Neo4j', () => {
       ]);
     });
 
+    it('finds people who only ran workflows, in projects the caller may see', async () => {
+      expect(await hits('query: "Runner"')).toEqual(['Person Rita Runner']);
+      expect(await hits('query: "Oldrun"')).toEqual(['Person Olga Oldrun']);
+      expect(await hits('query: "Shadow"')).toEqual([]);
+    });
+
     it('hides what anonymous callers may not see and shows internal projects to users', async () => {
       expect((await hits('query: "flight"')).sort()).toEqual([
         'Dataset 2019-01 US Flights',
@@ -654,6 +660,29 @@ async function seed(driver: Driver): Promise<void> {
          CREATE (run)-[:FOLLOWED]->(plan)
          CREATE (run)-[:ASSOCIATED_WITH]->(ben)`,
         { course, ben: ben.id },
+      );
+      // People who only ran workflows. Ingestion no longer links runs to their project (their
+      // projectPath names it); graphs written before still hold that link.
+      await tx.run(
+        `UNWIND $runs AS row
+         MATCH (p:Project {path: row.projectPath})
+         CREATE (run:Run {projectPath: row.projectPath, id: row.id})
+         CREATE (run)-[:ASSOCIATED_WITH]->(:Person {id: row.person, name: row.name})
+         FOREACH (_ IN CASE WHEN row.linked THEN [1] ELSE [] END |
+           CREATE (run)-[:IN_PROJECT]->(p))`,
+        {
+          runs: [
+            ['Rita Runner', course, false],
+            ['Olga Oldrun', 'ben.bayes/weather', true],
+            ['Sam Shadow', 'ada.analyst/secret-flights', false],
+          ].map(([name, projectPath, linked], index) => ({
+            name,
+            projectPath,
+            linked,
+            id: `/activities/only-runs-${index}`,
+            person: `mailto:only-runs-${index}@example.org`,
+          })),
+        },
       );
     });
   } finally {

@@ -132,7 +132,11 @@ function candidates(type: SearchType, withQuery: boolean): string {
 const toMillis = (value: string) =>
   `CASE WHEN ${value} IS NULL THEN null WHEN ${value} IS :: STRING THEN datetime(${value}).epochMillis ELSE ${value}.epochMillis END`;
 
-/** Every hit the filters let through, with what sorting and facets need. */
+/**
+ * Every hit the filters let through, with what sorting and facets need. A person shows where a
+ * project the caller may see names them: as its creator, as a dataset's creator, or through a
+ * run, whose `projectPath` names its project (runs have no `IN_PROJECT` relationship).
+ */
 function hitsCypher(filter: SearchFilter): string {
   const union = filter.types
     .map((type) => candidates(type, filter.lucene !== null))
@@ -150,7 +154,10 @@ WITH node, score, CASE WHEN node:Project THEN node ELSE home END AS project,
 WHERE CASE type
   WHEN 'PERSON' THEN NOT $visibilityAsked AND (
     EXISTS { MATCH (node)<-[:CREATED_BY]-(seen:Project) WHERE ${accessFilter('seen')} }
-    OR EXISTS { MATCH (node)<-[:CREATED_BY|ASSOCIATED_WITH]-()-[:IN_PROJECT]->(seen:Project)
+    OR EXISTS { MATCH (node)<-[:CREATED_BY]-(:Dataset)-[:IN_PROJECT]->(seen:Project)
+                WHERE ${accessFilter('seen')} }
+    OR EXISTS { MATCH (node)<-[:ASSOCIATED_WITH]-(run:Run)
+                MATCH (seen:Project {path: run.projectPath})
                 WHERE ${accessFilter('seen')} })
   WHEN 'DATASET' THEN ${accessFilter('project')} AND node.invalidatedAt IS NULL
     AND NOT EXISTS { MATCH (newer:Dataset {projectPath: node.projectPath}) WHERE newer.derivedFrom = node.id }

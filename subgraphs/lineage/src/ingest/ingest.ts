@@ -3,7 +3,7 @@ import { type Driver, type ManagedTransaction, Neo4jError } from 'neo4j-driver';
 
 import { withSession } from '../neo4j';
 import { readRenkuExport, type RenkuExport } from './read';
-import { type BatchWriter, writeProvenance } from './write-provenance';
+import { type BatchWriter, planOnce, writeProvenance } from './write-provenance';
 
 export type Visibility = 'public' | 'internal' | 'private';
 
@@ -114,7 +114,7 @@ function batchWriter(tx: ManagedTransaction, projectPath: string): BatchWriter {
   return async (cypher, rows) => {
     const returned = [];
     for (let start = 0; start < rows.length; start += batchSize) {
-      const result = await tx.run(cypher, {
+      const result = await tx.run(`${planOnce}\n${cypher}`, {
         project: projectPath,
         rows: rows.slice(start, start + batchSize),
       });
@@ -142,7 +142,8 @@ async function writeProject(tx: ManagedTransaction, target: IngestTarget, read: 
   const slug = target.projectPath.split('/').at(-1) as string;
   const createdAt = project?.createdAt ?? provenance.firstActivityAt;
   await tx.run(
-    `MERGE (project:Project {path: $path})
+    `${planOnce}
+     MERGE (project:Project {path: $path})
      ON CREATE SET project.slug = $slug, project.visibility = 'private', project.keywords = []
      SET project.name = coalesce($name, project.name, $slug),
          project.visibility = coalesce($visibility, project.visibility),

@@ -1,9 +1,19 @@
 import neo4j, { type ManagedTransaction } from 'neo4j-driver';
 
-import type { ArgumentKind, LinkRecord, Provenance, RunRecord } from './provenance';
+import type { ArgumentKind, FileRecord, LinkRecord, Provenance, RunRecord } from './provenance';
 
 /** Runs a statement over rows in batches (`UNWIND $rows`) and returns every row it returned. */
 export type BatchWriter = (cypher: string, rows: object[]) => Promise<Record<string, unknown>[]>;
+
+/**
+ * Prefix of every ingestion statement: a plan in the cache is kept however much the graph grew
+ * since it was made. A bulk load grows the counts the planner looks at by more than its
+ * threshold every few seconds, and planning the statements again took about 10 % of Neo4j's CPU
+ * samples during one (3 % with this). Every statement finds its nodes by a unique key or by
+ * node id, which is the best plan on any graph (`tests/lineage/ingest-plans.test.ts` checks
+ * the plans made on an empty graph).
+ */
+export const planOnce = 'CYPHER replan=skip';
 
 /** Node ids of a document's identifiers: `elementId()` by `id`, valid in this transaction. */
 type Refs = Map<string, string>;
@@ -49,45 +59,70 @@ export async function writeProvenance(
     [...runs.map((run) => run.id), ...[...usages, ...generations].map((link) => link.runId)],
     projectPath,
   );
+  const newRuns = new Set(
+    mergeOnly ? [] : runs.map((run) => run.id).filter((id) => !runRefs.has(id)),
+  );
+  // A file version a new run generated is new as well (as a rule, a version has one maker), so
+  // it is created without being looked up. Should the graph hold it all the same (an identical
+  // output of a re-run, under a checksum id), the uniqueness constraint refuses the copy and
+  // the retry merges everything.
+  const inDocument = new Set(files.map((file) => file.id));
+  const madeByNewRun = new Set(
+    generations
+      .filter((link) => newRuns.has(link.runId) && inDocument.has(link.fileId))
+      .map((link) => link.fileId),
+  );
   const known = await refsOf(
     tx,
     'MATCH (node:File {projectPath: $project, id: id})',
     [...files.map((file) => file.id), ...[...usages, ...generations].map((link) => link.fileId)],
     projectPath,
-  );
-  const newRuns = new Set(
-    mergeOnly ? [] : runs.map((run) => run.id).filter((id) => !runRefs.has(id)),
+    (id) => !madeByNewRun.has(id),
   );
   const isNewFile = (id: string) => !mergeOnly && !known.has(id);
 
   // Files first: a new run is written with all its relationships, to files made before it.
+  // The bulk statements take rows as lists rather than maps (`fileRow`, the new runs' rows):
+  // the same values without a key string each to encode and decode. `isFolder` is stored only
+  // where true (readers take it missing for false): a property less on most file versions.
   const fileRefs = new Map(known);
-  const created = await write(
-    `UNWIND $rows AS row
-     CREATE (file:File {projectPath: $project, id: row.id, path: row.path, commit: row.commit,
-                        checksum: row.checksum, isFolder: row.isFolder})
-     RETURN row.id AS id, elementId(file) AS ref`,
-    files.filter((file) => isNewFile(file.id)),
-  );
-  const merged = await write(
-    `UNWIND $rows AS row
-     MERGE (file:File {projectPath: $project, id: row.id})
-     SET file.path = row.path, file.commit = row.commit, file.checksum = row.checksum,
-         file.isFolder = row.isFolder
-     RETURN row.id AS id, elementId(file) AS ref`,
-    files.filter((file) => !isNewFile(file.id)),
-  );
-  for (const { id, ref } of [...created, ...merged]) fileRefs.set(id as string, ref as string);
-  const newFiles = new Set(created.map(({ ref }) => ref as string));
+  const newFiles = new Set<string>();
+  for (const [fresh, cypher] of [
+    [
+      true,
+      `UNWIND $rows AS row
+       CREATE (file:File {projectPath: $project, id: row[0], path: row[1], commit: row[2],
+                          checksum: row[3], isFolder: row[4]})
+       RETURN collect(elementId(file)) AS refs`,
+    ],
+    [
+      false,
+      `UNWIND $rows AS row
+       MERGE (file:File {projectPath: $project, id: row[0]})
+       SET file.path = row[1], file.commit = row[2], file.checksum = row[3], file.isFolder = row[4]
+       RETURN collect(elementId(file)) AS refs`,
+    ],
+  ] as const) {
+    const rows = files.filter((file) => isNewFile(file.id) === fresh);
+    // One list of node ids per batch, in the order of its rows: no id string comes back.
+    const written = await write(cypher, rows.map(fileRow));
+    const refs = written.flatMap(({ refs }) => refs as string[]);
+    if (refs.length !== rows.length)
+      throw new Error(`${refs.length} files written of ${rows.length}`);
+    rows.forEach((file, index) => {
+      fileRefs.set(file.id, refs[index]);
+      if (fresh) newFiles.add(refs[index]);
+    });
+  }
 
   const linksOf = (links: LinkRecord[]) => {
-    const byRun = new Map<string, { file: string; role: string | null }[]>();
+    const byRun = new Map<string, [file: string, role: string | null][]>();
     for (const { runId, fileId, role } of links) {
       const file = fileRefs.get(fileId);
       // A link to a file that is nowhere is left out, as a MATCH that finds nothing would.
       if (file === undefined) continue;
       const ends = byRun.get(runId) ?? [];
-      ends.push({ file, role });
+      ends.push([file, role]);
       byRun.set(runId, ends);
     }
     return byRun;
@@ -100,49 +135,47 @@ export async function writeProvenance(
     persons: [...new Set(personIds)].flatMap((id) => personRefs.get(id) ?? []),
   });
 
+  // A new run as a row: [id, startedAt, endedAt, commit, commandLine, plan node id, person
+  // node ids, used [file node id, role], generated [file node id, role]].
   await write(
-    `MATCH (project:Project {path: $project})
-     UNWIND $rows AS row
-     CREATE (run:Run {projectPath: $project, id: row.id, startedAt: row.startedAt,
-                      endedAt: row.endedAt, commit: row.commit, commandLine: row.commandLine})
-     CREATE (run)-[:IN_PROJECT]->(project)
+    `UNWIND $rows AS row
+     CREATE (run:Run {projectPath: $project, id: row[0], startedAt: row[1], endedAt: row[2],
+                      commit: row[3], commandLine: row[4]})
      WITH run, row
      CALL (run, row) {
-       MATCH (plan:Plan) WHERE elementId(plan) = row.plan
+       MATCH (plan:Plan) WHERE elementId(plan) = row[5]
        CREATE (run)-[:FOLLOWED]->(plan)
      }
      CALL (run, row) {
-       UNWIND row.persons AS ref
+       UNWIND row[6] AS ref
        MATCH (person:Person) WHERE elementId(person) = ref
        CREATE (run)-[:ASSOCIATED_WITH]->(person)
      }
      CALL (run, row) {
-       UNWIND row.used AS link
-       MATCH (file:File) WHERE elementId(file) = link.file
-       CREATE (run)-[:USED {role: link.role}]->(file)
+       UNWIND row[7] AS link
+       MATCH (file:File) WHERE elementId(file) = link[0]
+       CREATE (run)-[:USED {role: link[1]}]->(file)
      }
      CALL (run, row) {
-       UNWIND row.generated AS link
-       MATCH (file:File) WHERE elementId(file) = link.file
-       CREATE (run)-[:GENERATED {role: link.role}]->(file)
+       UNWIND row[8] AS link
+       MATCH (file:File) WHERE elementId(file) = link[0]
+       CREATE (run)-[:GENERATED {role: link[1]}]->(file)
      }`,
     runs
       .filter((run) => newRuns.has(run.id))
-      .map((run) => ({
-        ...rowOf(run),
-        used: used.get(run.id) ?? [],
-        generated: generated.get(run.id) ?? [],
-      })),
+      .map((run): unknown[] => {
+        const { id, startedAt, endedAt, commit, commandLine, plan, persons } = rowOf(run);
+        const links = [used.get(run.id) ?? [], generated.get(run.id) ?? []];
+        return [id, startedAt, endedAt, commit, commandLine, plan, persons, ...links];
+      }),
   );
 
   const knownRuns = runs.filter((run) => !newRuns.has(run.id));
   const mergedRuns = await write(
-    `MATCH (project:Project {path: $project})
-     UNWIND $rows AS row
+    `UNWIND $rows AS row
      MERGE (run:Run {projectPath: $project, id: row.id})
      SET run.startedAt = row.startedAt, run.endedAt = row.endedAt, run.commit = row.commit,
          run.commandLine = row.commandLine
-     MERGE (run)-[:IN_PROJECT]->(project)
      WITH run, row
      CALL (run, row) {
        MATCH (plan:Plan) WHERE elementId(plan) = row.plan
@@ -164,7 +197,7 @@ export async function writeProvenance(
   ] as const) {
     const rows = [...links].flatMap(([runId, ends]) => {
       const run = newRuns.has(runId) ? undefined : runRefs.get(runId);
-      return run === undefined ? [] : ends.map((end) => ({ ...end, run }));
+      return run === undefined ? [] : ends.map(([file, role]) => ({ run, file, role }));
     });
     await write(
       `UNWIND $rows AS row
@@ -228,21 +261,34 @@ async function writePlans(write: BatchWriter, p: Provenance): Promise<Refs> {
   return new Map(plans.map(({ id, ref }) => [id as string, ref as string]));
 }
 
-/** The nodes a pattern (binding `node` for each `id`) finds, by identifier. */
+/** The nodes a pattern (binding `node` for each `id`) finds, by identifier, of the ids asked. */
 async function refsOf(
   tx: ManagedTransaction,
   pattern: string,
   ids: string[],
   projectPath: string,
+  asked: (id: string) => boolean = () => true,
 ): Promise<Refs> {
+  const wanted = [...new Set(ids)].filter(asked);
+  if (wanted.length === 0) return new Map();
   const result = await tx.run(
-    `UNWIND $ids AS id
+    `${planOnce}
+     UNWIND $ids AS id
      ${pattern}
      RETURN id, elementId(node) AS ref`,
-    { project: projectPath, ids: [...new Set(ids)] },
+    { project: projectPath, ids: wanted },
   );
   return new Map(result.records.map((record) => [record.get('id'), record.get('ref')]));
 }
+
+/** A file as the bulk statements take it: `[id, path, commit, checksum, isFolder or null]`. */
+const fileRow = (file: FileRecord) => [
+  file.id,
+  file.path,
+  file.commit,
+  file.checksum,
+  file.isFolder || null,
+];
 
 const linkKey = (link: LinkRecord) => `${link.runId}\n${link.fileId}`;
 
