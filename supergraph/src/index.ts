@@ -7,7 +7,7 @@ import {
   type Logger,
   type Running,
 } from '@renku-supergraph/kit';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, specifiedRules, type GraphQLSchema } from 'graphql';
 import fs from 'node:fs';
 
 import { BrowserSignIn } from './browser-sign-in';
@@ -131,7 +131,14 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       beforeListening: async () => {
         if (knownOperations.length === 0 || !apiSchema) return;
         const started = performance.now();
-        const { planned, failed } = await warmQueryPlans(gateway, apiSchema, knownOperations, log);
+        const rules = [...specifiedRules, ...limitRules(config.limits)];
+        const { planned, failed } = await warmQueryPlans(
+          gateway,
+          apiSchema,
+          knownOperations,
+          log,
+          rules,
+        );
         const ms = Math.round(performance.now() - started);
         log.info({ planned, failed, ms }, 'query plans of the known operations made');
       },

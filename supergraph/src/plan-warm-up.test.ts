@@ -2,13 +2,13 @@ import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
 import { QueryPlanner } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { createLogger } from '@renku-supergraph/kit';
-import type { GraphQLSchema } from 'graphql';
-import { parse } from 'graphql';
+import { parse, specifiedRules, type GraphQLSchema } from 'graphql';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
 import { readGatewayConfig } from './config';
+import { limitRules } from './limits';
 import { skippedWhilePlanning, warmQueryPlans } from './plan-warm-up';
 import { loadTrustedDocuments } from './trusted-documents';
 
@@ -102,7 +102,22 @@ describe('warmQueryPlans', () => {
       log,
     );
 
-    expect(result).toEqual({ planned: 2, failed: 3 });
+    expect(result).toEqual({ planned: 2, failed: 2 });
+    await gateway.stop();
+  });
+
+  it("plans nothing a request would be refused for, by the gateway's limits among others", async () => {
+    const { gateway, schema } = await loadGateway();
+    const aliases = Array.from({ length: 5 }, (_, i) => `a${i}: me { username }`).join(' ');
+    const rules = [
+      ...specifiedRules,
+      ...limitRules({ maxDepth: 15, maxAliases: 3, maxCost: 50_000 }),
+    ];
+
+    const result = await warmQueryPlans(gateway, schema, [`query Many { ${aliases} }`], log, rules);
+
+    expect(result).toEqual({ planned: 0, failed: 1 });
+    expect(planned).not.toHaveBeenCalled();
     await gateway.stop();
   });
 

@@ -9,11 +9,14 @@ import {
   isNonNullType,
   Kind,
   parse,
+  specifiedRules,
   typeFromAST,
+  validate,
   type DocumentNode,
   type GraphQLInputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type ValidationRule,
 } from 'graphql';
 import { createHash } from 'node:crypto';
 
@@ -54,53 +57,74 @@ export async function warmQueryPlans(
   schema: GraphQLSchema,
   documents: Iterable<string>,
   log: Logger,
+  rules: readonly ValidationRule[] = specifiedRules,
 ): Promise<WarmUpResult> {
   const result: WarmUpResult = { planned: 0, failed: 0 };
+  const failed = (error: unknown, why: string, operationName?: string) => {
+    result.failed += 1;
+    log.warn({ err: error, operationName }, `a known operation (${setting}) ${why}; not planned`);
+  };
   for (const query of new Set(documents)) {
     let document: DocumentNode;
     try {
       document = parse(query);
     } catch (error) {
-      result.failed += 1;
-      log.warn({ err: error }, 'a known operation does not parse; not planned');
+      failed(error, 'does not parse');
       continue;
     }
-    const operations = document.definitions.filter(
-      (definition): definition is OperationDefinitionNode =>
-        definition.kind === Kind.OPERATION_DEFINITION,
-    );
+    // What a request would be refused for (the gateway's limits among the rules) is not planned:
+    // no client can ask it, and its planning could take any time.
+    const invalid = validate(schema, document, rules, { maxErrors: 1 });
+    if (invalid.length > 0) {
+      failed(invalid[0], 'is refused as a request would be');
+      continue;
+    }
     const queryHash = createHash('sha256').update(query).digest('hex');
-    for (const operation of operations) {
-      const names = [operation.name?.value, ...(operations.length === 1 ? [undefined] : [])];
-      for (const operationName of new Set(names)) {
-        const context = { request: { query, operationName, variables: {} } };
-        try {
-          context.request.variables = placeholders(schema, operation);
-          const response = await gateway.executor({
-            ...context,
-            document,
-            queryHash,
-            operationName: operationName ?? null,
-            operation,
-            source: query,
-            metrics: {},
-            logger: log,
-            schema,
-            cache: undefined,
-            contextValue: { [planningOnly]: true },
-            context: { [planningOnly]: true },
-          } as unknown as GatewayGraphQLRequestContext);
-          // Refused before planning: what the executor checks first is the variables.
-          if (response.errors?.some((error) => !error.path)) throw response.errors[0];
-          result.planned += 1;
-        } catch (error) {
-          result.failed += 1;
-          log.warn({ err: error, operationName }, 'a known operation could not be planned');
-        }
+    for (const { operation, operationName } of planKeys(document)) {
+      try {
+        const response = await gateway.executor({
+          request: { query, operationName, variables: placeholders(schema, operation) },
+          document,
+          queryHash,
+          operationName: operationName ?? null,
+          operation,
+          source: query,
+          metrics: {},
+          logger: log,
+          schema,
+          cache: undefined,
+          contextValue: { [planningOnly]: true },
+          context: { [planningOnly]: true },
+        } as unknown as GatewayGraphQLRequestContext);
+        // Refused before planning: what the executor checks first is the variables.
+        if (response.errors?.some((error) => !error.path)) throw response.errors[0];
+        result.planned += 1;
+      } catch (error) {
+        failed(error, 'could not be planned', operationName);
       }
     }
   }
   return result;
+}
+
+/** Where the known operations come from, for the warnings. */
+const setting = 'WARM_UP_OPERATIONS or TRUSTED_DOCUMENTS';
+
+/**
+ * The keys a request may find an operation's plan by: its name, and no name when the document
+ * holds one operation. Two operations of one name share a key: the first is planned.
+ */
+function planKeys(document: DocumentNode) {
+  const operations = document.definitions.filter(
+    (definition): definition is OperationDefinitionNode =>
+      definition.kind === Kind.OPERATION_DEFINITION,
+  );
+  const keys = new Map<string | undefined, OperationDefinitionNode>();
+  for (const operation of operations) {
+    const names = [operation.name?.value, ...(operations.length === 1 ? [undefined] : [])];
+    for (const name of names) if (!keys.has(name)) keys.set(name, operation);
+  }
+  return [...keys].map(([operationName, operation]) => ({ operationName, operation }));
 }
 
 /** Values for an operation's required variables that pass coercion; the rest are left out. */
