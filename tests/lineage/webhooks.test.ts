@@ -194,7 +194,27 @@ describe('the GitLab push webhook', () => {
     expect(await events(projectPath)).toEqual([]);
   });
 
-  it('answers 400 to deliveries that are not push events or lack project or commit', async () => {
+  it('takes other kinds of event, authenticated, and ignores them', async () => {
+    const { projectPath, secret } = await newProject();
+    const tagPush = JSON.stringify(pushEvent(projectPath, sha('tag')));
+    const send = (token: string) =>
+      fetch(`${baseUrl()}/webhooks/gitlab`, {
+        method: 'POST',
+        headers: { 'x-gitlab-token': token, 'x-gitlab-event': 'Tag Push Hook' },
+        body: tagPush,
+      });
+
+    const taken = await send(secret);
+    expect(taken.status).toBe(202);
+    expect(await taken.json()).toEqual({
+      status: 'ignored',
+      reason: 'only push events (X-Gitlab-Event: Push Hook) make lineage',
+    });
+    expect((await send('not-the-secret')).status).toBe(401);
+    expect(await events(projectPath)).toEqual([]);
+  });
+
+  it('answers 400 to deliveries that are not events or lack project or commit', async () => {
     const { projectPath, secret } = await newProject();
     const url = `${baseUrl()}/webhooks/gitlab`;
     const send = (body: string, event = 'Push Hook') =>
@@ -207,7 +227,8 @@ describe('the GitLab push webhook', () => {
 
     expect(await send('{not json')).toBe(400);
     expect(await send('"a string"')).toBe(400);
-    expect(await send(JSON.stringify(valid), 'Tag Push Hook')).toBe(400);
+    expect(await send(JSON.stringify(valid), '')).toBe(400);
+    expect(await send(JSON.stringify({ ...valid, project: undefined }), 'Tag Push Hook')).toBe(400);
     expect(await send(JSON.stringify({ ...valid, after: undefined }))).toBe(400);
     expect(await send(JSON.stringify({ ...valid, after: 'HEAD' }))).toBe(400);
     expect(await send(JSON.stringify({ ...valid, project: undefined }))).toBe(400);

@@ -52,12 +52,17 @@ export function webhookRoutes(options: WebhookRouteOptions): (app: App) => void 
 
   const gitlab = async (req: WebhookRequest, res: ServerResponse) => {
     if (!req.get('x-gitlab-token')) throw new Refusal(401, 'X-Gitlab-Token is missing');
-    if (req.get('x-gitlab-event') !== 'Push Hook') {
-      throw new Refusal(400, 'only push events (X-Gitlab-Event: Push Hook) are taken');
-    }
+    const kind = req.get('x-gitlab-event');
+    if (!kind) throw new Refusal(400, 'X-Gitlab-Event is missing');
     const body = parseJson(req.body);
     const project = (body as { project?: Record<string, unknown> }).project;
     const projectPath = project?.path_with_namespace;
+    // GitLab turns a hook off after failed deliveries, 4xx answers among them: another kind of
+    // event the hook was also set to send is taken, once authenticated, and ignored.
+    if (kind !== 'Push Hook' && typeof projectPath === 'string' && projectPath !== '') {
+      const why = 'only push events (X-Gitlab-Event: Push Hook) make lineage';
+      return acceptIgnored(req, res, projectPath, why);
+    }
     const after = (body as { after?: unknown }).after;
     if (typeof projectPath !== 'string' || projectPath === '' || project?.id === undefined) {
       throw new Refusal(
