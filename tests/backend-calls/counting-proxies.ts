@@ -106,14 +106,21 @@ export async function countBoltQueries(neo4jUrl: string): Promise<CountingProxy>
   };
 }
 
+/** What the proxy answers itself instead of the backend: a status and a JSON body. */
+export interface ProxyAnswer {
+  status: number;
+  body: string;
+}
+
 /**
  * Counts HTTP requests on their way to a backend; `matches` picks which ones count. Requests
- * that `notFound` picks are answered 404 here instead (a backend without that route).
+ * for which `answerHere` gives an answer get that one instead (a backend without that route,
+ * or one answering oddly).
  */
 export async function countHttpRequests(
   backendUrl: string,
   matches: (method: string, path: string) => boolean = () => true,
-  notFound: (method: string, path: string) => boolean = () => false,
+  answerHere: (method: string, path: string) => ProxyAnswer | undefined = () => undefined,
 ): Promise<CountingProxy & { requests: () => string[] }> {
   const target = new URL(backendUrl);
   let seen: string[] = [];
@@ -122,10 +129,11 @@ export async function countHttpRequests(
   const server = http.createServer((request, response) => {
     const path = request.url ?? '/';
     if (matches(request.method ?? 'GET', path)) seen.push(`${request.method} ${path}`);
-    if (notFound(request.method ?? 'GET', path)) {
+    const answer = answerHere(request.method ?? 'GET', path);
+    if (answer) {
       request.resume();
-      response.writeHead(404, { 'content-type': 'application/json' });
-      response.end('{"error":"Not Found"}');
+      response.writeHead(answer.status, { 'content-type': 'application/json' });
+      response.end(answer.body);
       return;
     }
     const forwarded = http.request(

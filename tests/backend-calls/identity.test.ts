@@ -2,7 +2,7 @@ import { createLogger, type Logger, type Running } from '../../kit/src';
 import { keycloakDemoUsers, startKeycloak, type Keycloak } from '../../stack/src/services/keycloak';
 import { passwordGrant } from '../../stack/src/tokens';
 import { readIdentityConfig, startIdentitySubgraph } from '../../subgraphs/identity/src';
-import { countHttpRequests } from './counting-proxies';
+import { countHttpRequests, type ProxyAnswer } from './counting-proxies';
 
 // Issue #7: Keycloak calls per query. A proxy in front of Keycloak counts the calls of
 // its admin API and of the user-lookup extension (token and key requests are cached and not
@@ -31,6 +31,9 @@ let subgraph: Running;
 let stockCalls: Proxy;
 let stockSubgraph: Running;
 const stockLog: { level: number; msg: string }[] = [];
+/** The same through a proxy that answers the extension's route with `oddAnswer` when set. */
+let oddCalls: Proxy;
+let oddAnswer: ProxyAnswer | undefined;
 let ada: string;
 
 function startSubgraph(keycloakUrl: string, log: Logger): Promise<Running> {
@@ -51,7 +54,10 @@ beforeAll(async () => {
   adminCalls = await countHttpRequests(keycloak.url, countsAsUserCall);
   subgraph = await startSubgraph(adminCalls.url, createLogger('identity', 'silent'));
   stockCalls = await countHttpRequests(keycloak.url, countsAsUserCall, (_method, path) =>
-    path.startsWith(lookupRoute),
+    path.startsWith(lookupRoute) ? { status: 404, body: '{"error":"Not Found"}' } : undefined,
+  );
+  oddCalls = await countHttpRequests(keycloak.url, countsAsUserCall, (_method, path) =>
+    path.startsWith(lookupRoute) ? oddAnswer : undefined,
   );
   stockSubgraph = await startSubgraph(
     stockCalls.url,
@@ -61,6 +67,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
+  await oddCalls?.stop();
   await stockSubgraph?.stop();
   await stockCalls?.stop();
   await subgraph?.stop();
@@ -207,4 +214,83 @@ describe('Keycloak calls per query', () => {
 
     expect(counts).toEqual([1, 1, 1]);
   });
+});
+
+describe('odd answers of the user-lookup extension', () => {
+  let oddSubgraph: Running;
+  const codes = (answer: Answer) => answer.errors?.map((error) => error.extensions?.code);
+
+  beforeAll(async () => {
+    oddSubgraph = await startSubgraph(oddCalls.url, createLogger('identity', 'silent'));
+  });
+  afterAll(async () => {
+    oddAnswer = undefined;
+    await oddSubgraph?.stop();
+  });
+
+  it.each(['{}', '"text"', '[null]', '[{"id":"x"}]', `[{"username":"${usernames[0]}"}]`])(
+    'answers BACKEND_UNAVAILABLE for a 200 with %s, which is no list of users',
+    async (body) => {
+      oddAnswer = { status: 200, body };
+
+      const answer = await ask(
+        entitiesQuery,
+        { representations: [byUsername(usernames[0])] },
+        oddSubgraph,
+      );
+
+      expect(codes(answer)).toEqual(['BACKEND_UNAVAILABLE']);
+    },
+  );
+
+  it.each([401, 403, 500, 503])(
+    'answers BACKEND_UNAVAILABLE for a %i, without asking per user',
+    async (status) => {
+      oddAnswer = { status, body: '{"error":"odd"}' };
+      oddCalls.reset();
+
+      const answer = await ask(
+        entitiesQuery,
+        { representations: [byUsername(usernames[0])] },
+        oddSubgraph,
+      );
+
+      expect(codes(answer)).toEqual(['BACKEND_UNAVAILABLE']);
+      expect(oddCalls.requests().every((request) => request === `POST ${lookupRoute}lookup`)).toBe(
+        true,
+      );
+    },
+  );
+
+  // Another version of the extension may refuse today's request instead of not knowing the route.
+  it.each([400, 405, 415])(
+    'falls back to one call per distinct username, with one warning naming it, for a %i',
+    async (status) => {
+      oddAnswer = { status, body: '{"error":"odd"}' };
+      const log: { level: number; msg: string; status?: number }[] = [];
+      const fallback = await startSubgraph(
+        oddCalls.url,
+        createLogger('identity', 'warn', { write: (line: string) => log.push(JSON.parse(line)) }),
+      );
+      try {
+        const counts = await adminCallsFor(
+          entitiesQuery,
+          (n) => ({ representations: usernames.slice(0, n).map(byUsername) }),
+          (data, n) => {
+            expect(data._entities).toHaveLength(n);
+            for (const user of data._entities) expect(user.name).toMatch(/^Calls User/);
+          },
+          [fallback, oddCalls],
+        );
+
+        expect(counts).toEqual([1 + 1, 10, 100]);
+        const warnings = log.filter((line) => line.level === 40);
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toMatchObject({ status });
+        expect(warnings[0].msg).toContain(String(status));
+      } finally {
+        await fallback.stop();
+      }
+    },
+  );
 });

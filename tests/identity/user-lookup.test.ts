@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -172,7 +174,16 @@ describe('user-lookup extension of Keycloak', () => {
   });
 
   it('refuses a body that is not lists of strings with 400', async () => {
-    for (const body of ['not json', '[]', '{"ids": "ada"}', '{"ids": [1]}', '{"names": []}']) {
+    const bodies = [
+      'not json',
+      '[]',
+      '{"ids": "ada"}',
+      '{"ids": [1]}',
+      '{"names": []}',
+      '{"ids": []} xxx',
+      '{"ids": []}{"ids": []}',
+    ];
+    for (const body of bodies) {
       const answer = await lookUp(body);
       expect({ body, status: answer.status }).toEqual({ body, status: 400 });
     }
@@ -183,7 +194,113 @@ describe('user-lookup extension of Keycloak', () => {
 
     expect(answer.status).toBe(401);
   });
+
+  // A body is only read for a caller who may query users: a client without a token must not
+  // hold a worker thread by sending its body slowly, nor have megabytes buffered.
+  it('answers 401 to a request without a token while its body is still incomplete', async () => {
+    const answer = await sendPartially(lookupUrl, null, 9_000_000, '{"ids": ["');
+
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+  });
+
+  it('answers 413 to a token holder whose body is declared longer than 1 MB, unread', async () => {
+    const answer = await sendPartially(lookupUrl, serviceAccount, 2_000_000, '{"ids": ["');
+
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+  });
+
+  it('refuses a chunked body longer than 1 MB with 413', async () => {
+    const id = JSON.stringify('x'.repeat(1000));
+    const body = `{"ids": [${Array(1100).fill(id).join(',')}]}`;
+
+    const status = await sendChunked(lookupUrl, serviceAccount, body);
+
+    expect(status).toBe(413);
+  });
+
+  it('answers a request whose sender breaks off its body as a client error', async () => {
+    const socket = await openRequest(lookupUrl, serviceAccount, 1000, '{"ids": ["');
+    socket.destroy();
+
+    const answer = await lookUp({ usernames: ['ada.analyst'] });
+    expect(answer.status).toBe(200);
+  });
+
+  // Last, so that Keycloak has long handled every request above, the broken-off body included.
+  it('logs no error for any request above', () => {
+    expect(fs.readFileSync(logFile, 'utf8')).not.toMatch(/\bERROR\b/);
+  });
 });
+
+/**
+ * Sends the headers of a POST declaring `declaredLength` bytes of body and only `start` of it,
+ * and answers the status line Keycloak answers while the rest is still missing. The test fails
+ * (null) if no answer comes before the body is complete: Keycloak would wait for the body.
+ */
+async function sendPartially(
+  url: string,
+  token: string | null,
+  declaredLength: number,
+  start: string,
+): Promise<string | null> {
+  const socket = await openRequest(url, token, declaredLength, start);
+  try {
+    const answer = new Promise<string>((resolve) => {
+      let received = '';
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString('latin1');
+        if (received.includes('\r\n')) resolve(received.slice(0, received.indexOf('\r\n')));
+      });
+    });
+    // Not a measure of speed: only a bound on how long to wait for an answer that never comes.
+    const never = new Promise<null>((resolve) => setTimeout(resolve, 30_000, null).unref());
+    return await Promise.race([answer, never]);
+  } finally {
+    socket.destroy();
+  }
+}
+
+/** A connection on which a POST with this Content-Length and only `start` of its body is sent. */
+function openRequest(
+  url: string,
+  token: string | null,
+  declaredLength: number,
+  start: string,
+): Promise<net.Socket> {
+  const { hostname, port, pathname } = new URL(url);
+  const head = [
+    `POST ${pathname} HTTP/1.1`,
+    `Host: ${hostname}:${port}`,
+    'Content-Type: application/json',
+    `Content-Length: ${declaredLength}`,
+    ...(token ? [`Authorization: Bearer ${token}`] : []),
+  ];
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () => {
+      socket.write(`${head.join('\r\n')}\r\n\r\n${start}`, () => resolve(socket));
+    });
+    socket.on('error', reject);
+  });
+}
+
+/** POSTs `body` without a Content-Length (chunked) and answers the status. */
+function sendChunked(url: string, token: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    });
+    request.on('response', (response) => {
+      response.resume();
+      resolve(response.statusCode!);
+    });
+    // Keycloak may answer and close before the whole body is sent.
+    request.on('error', reject);
+    for (let at = 0; at < body.length; at += 64 * 1024)
+      request.write(body.slice(at, at + 64 * 1024));
+    request.end();
+  });
+}
 
 async function clientToken(issuer: string, secret: string): Promise<string> {
   const response = await fetch(`${issuer}/protocol/openid-connect/token`, {

@@ -22,6 +22,12 @@ const requestTimeoutMs = 5000;
 export const lookupBound = 500;
 /** After Keycloak said it lacks the extension, ask again this much later (it may be installed). */
 const lookupRecheckMs = 10 * 60_000;
+/**
+ * Answers to the lookup that mean this Keycloak lacks the extension (404: no such realm
+ * resource) or runs a version of it that takes other requests (400, 405, 415), so users are
+ * looked up one by one instead. 401, 403 and 5xx stay failures: they are no matter of version.
+ */
+const lookupMissingStatuses = new Set([400, 404, 405, 415]);
 
 /**
  * Reads users through Keycloak's admin REST API, and many at once through our user-lookup
@@ -73,34 +79,42 @@ export class KeycloakAdmin {
   /**
    * The users with these ids and usernames, in one call of Keycloak's `renku-users` extension
    * (`keycloak/user-lookup`): each user found once, unknown keys absent, at most `lookupBound`
-   * keys together. Null when this Keycloak lacks the extension: the caller then asks per user.
+   * keys together. Null when this Keycloak lacks the extension or runs another version of it
+   * (`lookupMissingStatuses`): the caller then asks per user.
    */
   async lookupUsers(ids: string[], usernames: string[]): Promise<KeycloakUser[] | null> {
     if (Date.now() < this.lookupMissingUntil) return null;
     const realm = encodeURIComponent(this.config.realm);
-    const found = await this.call<KeycloakUser[]>(
-      `${this.config.url}/realms/${realm}/renku-users/lookup`,
-      'renku-users/lookup',
-      { method: 'POST', body: JSON.stringify({ ids, usernames }) },
-    );
+    const resource = 'renku-users/lookup';
+    const response = await this.send(`${this.config.url}/realms/${realm}/${resource}`, resource, {
+      method: 'POST',
+      body: JSON.stringify({ ids, usernames }),
+    });
 
-    // A stock Keycloak answers 404 for a realm resource it does not know.
-    if (found === null) {
-      this.lookupMissingUntil = Date.now() + lookupRecheckMs;
-      if (!this.warnedLookupMissing) {
-        this.warnedLookupMissing = true;
-        this.log.warn(
-          { extension: 'renku-users', howToInstall: 'docs/operations.md, section 3' },
-          "keycloak lacks the renku user-lookup extension, so every user is looked up with a call of its own: build keycloak/user-lookup, put renku-keycloak-user-lookup.jar into Keycloak's providers/ folder and run kc.sh build",
-        );
-      }
+    if (lookupMissingStatuses.has(response.status)) {
+      await response.body?.cancel();
+      this.lookupMissing(response.status);
       return null;
+    }
+    const found = await this.read<unknown>(response, resource);
+    if (!isUserList(found)) {
+      throw this.unavailable(new Error(`keycloak answered ${resource} with no list of users`));
     }
     if (this.warnedLookupMissing) {
       this.warnedLookupMissing = false;
       this.log.info('keycloak has the user-lookup extension now: users are looked up in batches');
     }
     return found;
+  }
+
+  private lookupMissing(status: number): void {
+    this.lookupMissingUntil = Date.now() + lookupRecheckMs;
+    if (this.warnedLookupMissing) return;
+    this.warnedLookupMissing = true;
+    this.log.warn(
+      { extension: 'renku-users', status, howToInstall: 'docs/operations.md, section 3' },
+      `keycloak answered ${status} for renku-users/lookup: it lacks the renku user-lookup extension or runs another version of it, so every user is looked up with a call of its own: build keycloak/user-lookup, put renku-keycloak-user-lookup.jar into Keycloak's providers/ folder and run kc.sh build`,
+    );
   }
 
   /** A page of users ordered by username; `search` matches prefixes of username, names, e-mail. */
@@ -134,8 +148,22 @@ export class KeycloakAdmin {
     url: string,
     resource: string,
     init: { method?: string; body?: string } = {},
-    retried = false,
   ): Promise<T | null> {
+    const response = await this.send(url, resource, init);
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return null;
+    }
+    return this.read<T>(response, resource);
+  }
+
+  /** Sends a call as the service account, once more with a new token if Keycloak answers 401. */
+  private async send(
+    url: string,
+    resource: string,
+    init: { method?: string; body?: string },
+    retried = false,
+  ): Promise<Response> {
     const token = await this.token();
     const headers: Record<string, string> = {
       authorization: `Bearer ${token}`,
@@ -151,13 +179,19 @@ export class KeycloakAdmin {
     }
     this.log.debug({ resource, status: response.status }, 'keycloak admin API');
 
-    if (response.status === 404) return null;
     // Keycloak may end the service account's session before the token says (a restart).
     if (response.status === 401 && !retried) {
+      await response.body?.cancel();
       this.serviceToken = undefined;
-      return this.call<T>(url, resource, init, true);
+      return this.send(url, resource, init, true);
     }
+    return response;
+  }
+
+  /** The JSON of a successful answer; any other answer is a backend failure. */
+  private async read<T>(response: Response, resource: string): Promise<T> {
     if (!response.ok) {
+      await response.body?.cancel();
       const cause = new Error(`keycloak answered ${response.status} for ${resource}`);
       if (response.status === 403) {
         this.log.error('the identity service account lacks its realm-management roles');
@@ -230,4 +264,18 @@ export class KeycloakAdmin {
     this.log.error({ err: cause }, 'keycloak call failed');
     return backendError('keycloak', cause);
   }
+}
+
+/** Whether a lookup's answer is what the extension promises: users, each with id and username. */
+function isUserList(answer: unknown): answer is KeycloakUser[] {
+  return (
+    Array.isArray(answer) &&
+    answer.every(
+      (user: unknown) =>
+        typeof user === 'object' &&
+        user !== null &&
+        typeof (user as KeycloakUser).id === 'string' &&
+        typeof (user as KeycloakUser).username === 'string',
+    )
+  );
 }

@@ -1,26 +1,57 @@
 package io.renku.supergraph.keycloak;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import jakarta.ws.rs.BadRequestException;
+import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The body of a lookup, {@code {"ids": [...], "usernames": [...]}}: either list may be left out.
- * Parsed by hand so that every mistake gets a message naming it, and only after the caller is
- * authorized (a JAX-RS entity would be read before the resource method runs).
+ * Read and parsed by hand, only after the caller is authorized (the resource takes the body as
+ * an unread stream), so that every mistake gets a message naming it.
  */
 record LookupKeys(List<String> ids, List<String> usernames) {
 
   /** The most ids and usernames together that one lookup may ask for. */
   static final int MAX_KEYS = 500;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * The longest body read, in bytes: 500 keys of Keycloak's longest username (255 characters),
+   * every character written as a six-character JSON escape, stay below it.
+   */
+  static final int MAX_BODY_BYTES = 1 << 20;
+
+  /** Content after the object (a second object, stray text) is refused, not ignored. */
+  private static final ObjectMapper JSON =
+      JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+
+  /**
+   * Reads at most {@link #MAX_BODY_BYTES} of the body; {@code declaredLength} is its
+   * Content-Length (-1 for none), so that a body declared too long is refused before any of it
+   * is read.
+   */
+  static LookupKeys read(InputStream body, long declaredLength) {
+    if (declaredLength > MAX_BODY_BYTES) throw tooLarge();
+    byte[] bytes;
+    try {
+      bytes = body.readNBytes(MAX_BODY_BYTES + 1);
+    } catch (IOException e) {
+      // The client went away or broke off its body: a client's fault, answered (if anyone is
+      // still listening) without the stack trace Keycloak logs for a server error.
+      throw badRequest("the body could not be read");
+    }
+    if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
+    return parse(bytes);
+  }
 
   static LookupKeys parse(byte[] body) {
     JsonNode root;
@@ -60,6 +91,19 @@ record LookupKeys(List<String> ids, List<String> usernames) {
       values.add(value.textValue());
     }
     return values;
+  }
+
+  private static WebApplicationException tooLarge() {
+    return new WebApplicationException(
+        Response.status(Response.Status.REQUEST_ENTITY_TOO_LARGE)
+            .type(MediaType.APPLICATION_JSON_TYPE)
+            .entity(
+                Map.of(
+                    "error",
+                    "invalid_request",
+                    "error_description",
+                    "the body is longer than " + MAX_BODY_BYTES + " bytes"))
+            .build());
   }
 
   static BadRequestException badRequest(String description) {

@@ -7,6 +7,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import java.io.InputStream;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -53,15 +54,20 @@ public class UserLookupResource implements RealmResourceProvider {
    * Answers the users found, each once, in no particular order; keys that match no user (or one
    * the caller may not view) are simply absent. Usernames match case-insensitively, as Keycloak
    * stores them in lower case.
+   *
+   * <p>The body is taken as a stream, which JAX-RS hands over unread, and read only after the
+   * caller is authorized: an entity such as {@code byte[]} would be read in full before this
+   * method runs, so a client without a token could hold a worker thread by sending its body
+   * slowly, or have up to Quarkus' 10 MB body limit buffered before it is refused.
    */
   @POST
   @Path("lookup")
   @Consumes(MediaType.APPLICATION_JSON)
   @Produces(MediaType.APPLICATION_JSON)
-  public Collection<UserRepresentation> lookup(byte[] body) {
+  public Collection<UserRepresentation> lookup(InputStream body) {
     RealmModel realm = session.getContext().getRealm();
     UserPermissionEvaluator permissions = userPermissions(realm);
-    LookupKeys keys = LookupKeys.parse(body);
+    LookupKeys keys = LookupKeys.read(body, declaredLength());
 
     UserProvider users = session.users();
     Map<String, UserRepresentation> found = new LinkedHashMap<>();
@@ -72,6 +78,17 @@ public class UserLookupResource implements RealmResourceProvider {
       add(found, permissions, users.getUserByUsername(realm, username));
     }
     return found.values();
+  }
+
+  /** The request's Content-Length, or -1 without one (a chunked body). */
+  private long declaredLength() {
+    String header =
+        session.getContext().getHttpRequest().getHttpHeaders().getHeaderString("Content-Length");
+    try {
+      return header == null ? -1 : Long.parseLong(header.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   private static void add(
