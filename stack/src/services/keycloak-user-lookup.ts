@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -7,6 +6,7 @@ import { promisify } from 'node:util';
 import { exclusively, readIfExists } from '../lock';
 import { cacheDir, repoRoot } from '../paths';
 import { MissingPrerequisite, step } from '../progress';
+import { mavenSourcesHash } from '../source-hash';
 
 const run = promisify(execFile);
 
@@ -92,29 +92,7 @@ async function checkMaven(): Promise<void> {
   }
 }
 
-/**
- * The pom and every file under src/, with their paths, so that a rename counts as a change.
- * Names a build of the extension without building it.
- */
+/** Names a build of the extension without building it. */
 export function userLookupSourcesHash(): string {
-  const hash = crypto.createHash('sha256');
-  const files = [
-    'pom.xml',
-    ...listFiles(path.join(project, 'src'))
-      .map((file) => path.relative(project, file))
-      .sort(),
-  ];
-  for (const file of files) {
-    hash.update(`${file}\0`);
-    hash.update(fs.readFileSync(path.join(project, file)));
-    hash.update('\0');
-  }
-  return hash.digest('hex');
-}
-
-function listFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    return entry.isDirectory() ? listFiles(full) : [full];
-  });
+  return mavenSourcesHash(project);
 }

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -9,6 +8,7 @@ import { cacheDir, repoRoot } from '../paths';
 import { assertPortFree, freePort } from '../ports';
 import { sleep, spawnService, type Service } from '../process';
 import { MissingPrerequisite, step } from '../progress';
+import { mavenSourcesHash } from '../source-hash';
 
 /** The Maven project of the launcher (Neo4j Community embedded, serving Bolt). */
 const launcherProject = path.join(repoRoot, 'neo4j', 'launcher');
@@ -29,7 +29,7 @@ const mavenHint = 'install Apache Maven (Debian: apt-get install maven)';
  */
 export async function provisionNeo4j(): Promise<void> {
   await checkJava();
-  const wanted = sourcesHash();
+  const wanted = mavenSourcesHash(launcherProject);
   if (isBuilt(wanted)) return;
 
   await checkMaven();
@@ -229,30 +229,6 @@ async function build(wanted: string): Promise<void> {
 
 function isBuilt(wanted: string): boolean {
   return fs.existsSync(launcherJar) && readIfExists(sourcesStamp) === wanted;
-}
-
-/** The pom and every file under src/, with their paths, so a rename counts as a change. */
-function sourcesHash(): string {
-  const hash = crypto.createHash('sha256');
-  const files = [
-    'pom.xml',
-    ...listFiles(path.join(launcherProject, 'src'))
-      .map((file) => path.relative(launcherProject, file))
-      .sort(),
-  ];
-  for (const file of files) {
-    hash.update(`${file}\0`);
-    hash.update(fs.readFileSync(path.join(launcherProject, file)));
-    hash.update('\0');
-  }
-  return hash.digest('hex');
-}
-
-function listFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    return entry.isDirectory() ? listFiles(full) : [full];
-  });
 }
 
 /**
