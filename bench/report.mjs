@@ -142,8 +142,8 @@ ${share(profile.functions.slice(0, 12))}
 const backendCalls = `## Backend calls per query
 
 Counted by proxies in front of the real backends (a Bolt proxy counting RUN messages per
-subgraph, HTTP proxies for GitLab, JupyterHub and Keycloak's admin API), through the real
-subgraphs; \`tests/backend-calls/\` asserts these numbers.
+subgraph, HTTP proxies for GitLab, JupyterHub, Keycloak's admin API and our Keycloak
+extension), through the real subgraphs; \`tests/backend-calls/\` asserts these numbers.
 
 | query | backend | 1 item | 10 items | 100 items | grows with the list |
 | --- | --- | ---: | ---: | ---: | --- |
@@ -152,16 +152,30 @@ subgraphs; \`tests/backend-calls/\` asserts these numbers.
 | \`projects(first: n) { lineage(filePath) }\` | Neo4j (lineage) | 1 | 1 | 1 | no: one query per step of the longest walk, for all projects together (was 13 per project) |
 | \`project { branches(first: n) }\` | GitLab | 1 | 1 | 1 | no |
 | \`projects(first: n) { webUrl defaultBranch starCount forksCount statistics }\` | GitLab | 1 | 1 | 2 | no: one GraphQL \`projects(fullPaths:)\` call per 50 projects, shared by all their facts (was one REST call per project: 1, 10, 100) |
+| \`projects(first: n) { members(first: m) }\` | GitLab | 1 | 1 | 2 | no: one GraphQL \`projects(fullPaths:) { projectMembers }\` call per 50 projects for the first pages (was one REST \`members/all\` call per project: 1, 10, 100); pages after a cursor stay REST |
+| \`projects(first: n) { branches }\` | GitLab | 1 | 10 | 100 | yes: one REST call per project, see below |
+| \`projects(first: n) { commits }\`, \`{ tree }\`, \`{ file(path) }\` | GitLab | 1 | 10 | 100 | yes: one REST call per project, see below |
 | \`Project.sessions\` for n projects (one entity fetch) | JupyterHub | 1 | 1 | 1 | no (0 for anonymous callers) |
 | \`users(first: n)\` | Keycloak admin API | 2 | 2 | 2 | no |
-| \`User\` references by n distinct usernames | Keycloak admin API | 1 | 10 | 100 | yes: one call per distinct user (n references to one user: 1) |
+| \`User\` references by n distinct usernames | Keycloak (user-lookup extension) | 1 | 1 | 1 | no: one call of our extension per 500 ids and usernames (was one admin API call per distinct user: 1, 10, 100, as still without the extension) |
 
 The lineage subgraph's N+1 is gone: a page of 50 projects with lineage made 650 Neo4j
 queries before and took longer than the gateway's 10 s subgraph timeout under load; now the
-walks of all projects of a request share one query per step. The GitLab facts of a list go
-through GitLab's GraphQL API, which looks up to 50 projects at once where REST takes one per
-call. Keycloak is limited by its API; a session list only ever holds the caller's own sessions,
-so its owners are one distinct user.
+walks of all projects of a request share one query per step. The GitLab facts and the first
+pages of members of a list go through GitLab's GraphQL API, which looks up to 50 projects at
+once where REST takes one per call; the members are the same, in the same order, as REST's
+(\`tests/gitlab/members-paths.test.ts\`). Branches stay REST: GitLab's GraphQL API lists a
+project's branch names (\`Repository.branchNames\`) but no branch with its commit, so each
+branch would need an aliased \`tree(ref:) { lastCommit }\` (a Gitaly call each, within GitLab's
+query complexity limit) built from a first call's names, and \`protected\` would need our own
+matching of GitLab's branch rules: not REST's answer, and not a constant number of calls.
+Commits, the tree and a file are reads of one ref that a list page does not ask; they stay
+one REST call per project and are not worth batching. Keycloak's admin API looks users up one
+at a time, so the stack installs our Keycloak extension (\`keycloak/user-lookup\`), which looks
+up to 500 users by id and username in one call
+with the admin API's own authorization; a Keycloak without it costs one call per distinct user
+again (docs/operations.md, section 3). A session list only ever holds the caller's own
+sessions, so its owners are one distinct user.
 `;
 
 export function writeReport(file, run) {
