@@ -1,4 +1,4 @@
-import { fetchWithin } from '@renku-supergraph/kit';
+import { fetchWithin, type Logger } from '@renku-supergraph/kit';
 
 /** How long GitLab may take to answer, as for the REST calls (`.meshrc.yaml`). */
 const timeoutMs = 10_000;
@@ -62,4 +62,57 @@ export async function askGitLab<T>(
 /** `POST /api/graphql` below GitLab's base URL. */
 export function graphqlEndpoint(gitlabUrl: string): string {
   return `${gitlabUrl.replace(/\/+$/, '')}/api/graphql`;
+}
+
+/** The `projects(fullPaths:)` connection, as this subgraph's operations ask it. */
+interface ProjectsData<T> {
+  projects: {
+    nodes: (T | null)[] | null;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  } | null;
+}
+
+/**
+ * The projects at `paths` that a `projects(fullPaths: $fullPaths, first: $first, after: $after)`
+ * operation finds, by lower-cased full path (GitLab matches paths without regard to case and
+ * answers with the project's own). One page holds them all (`first` is the number of paths, at
+ * most GitLab's page size); should GitLab page shorter, the rest follows with its cursor.
+ * Undefined when GitLab refused the operation itself, a bug of ours, logged; errors beside an
+ * answer (GitLab failing on some fields, Gitaly say) are logged and leave those fields null.
+ */
+export async function projectsByPath<T extends { fullPath: string }>(
+  endpoint: string,
+  operation: { operationName: string; query: string; variables: Record<string, unknown> },
+  paths: readonly string[],
+  token: string | undefined,
+  log: Logger,
+): Promise<Map<string, T> | undefined> {
+  const found = new Map<string, T>();
+  let after: string | null = null;
+  for (;;) {
+    const answer: GitLabGraphQLAnswer<ProjectsData<T>> = await askGitLab(
+      endpoint,
+      {
+        ...operation,
+        variables: { ...operation.variables, fullPaths: paths, first: paths.length, after },
+      },
+      token,
+    );
+    const projects = answer.data?.projects;
+    const gitlabErrors = answer.errors?.map((error) => error.message);
+    if (!projects) {
+      log.error(
+        { gitlabErrors },
+        `GitLab refused the ${operation.operationName} query of this subgraph`,
+      );
+      return undefined;
+    }
+    if (gitlabErrors?.length) {
+      log.warn({ gitlabErrors }, `GitLab answered ${operation.operationName} with errors`);
+    }
+    for (const node of projects.nodes ?? []) if (node) found.set(node.fullPath.toLowerCase(), node);
+    const { hasNextPage, endCursor } = projects.pageInfo;
+    if (!hasNextPage || !endCursor || (projects.nodes ?? []).length === 0) return found;
+    after = endCursor;
+  }
 }

@@ -3,7 +3,7 @@ import DataLoader from 'dataloader';
 import type { GraphQLError } from 'graphql';
 
 import { gitlabError, logGitLabFailure } from './gitlab-errors';
-import { GitLabFailure, askGitLab, graphqlEndpoint } from './gitlab-graphql';
+import { GitLabFailure, graphqlEndpoint, projectsByPath } from './gitlab-graphql';
 
 /**
  * GitLab's cap on `projects(fullPaths:)`: the facts of this many projects share one call.
@@ -94,13 +94,6 @@ interface RawProject {
   statistics: RawStatistics | null;
 }
 
-interface ProjectsData {
-  projects: {
-    nodes: (RawProject | null)[] | null;
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  } | null;
-}
-
 /**
  * The per-project facts (web URL, default branch, stars, forks, statistics) through GitLab's
  * GraphQL API, which looks up many projects at once where REST takes one call each.
@@ -157,44 +150,17 @@ export class GitLabProjectFacts {
     paths: readonly string[],
     token: string | undefined,
   ): Promise<Map<string, GitLabProject>> {
-    const found = new Map<string, GitLabProject>();
-    let after: string | null = null;
-    // One page holds them all (`first` is the number of paths, at most GitLab's page size);
-    // should GitLab ever page shorter, the rest follows with its cursor.
-    for (;;) {
-      const projects = await this.call(paths, after, token);
-      for (const node of projects.nodes ?? []) {
-        if (node) found.set(node.fullPath.toLowerCase(), toProject(node));
-      }
-      const { hasNextPage, endCursor } = projects.pageInfo;
-      if (!hasNextPage || !endCursor || (projects.nodes ?? []).length === 0) return found;
-      after = endCursor;
-    }
-  }
-
-  private async call(paths: readonly string[], after: string | null, token: string | undefined) {
-    const answer = await askGitLab<ProjectsData>(
+    const operation = { operationName: 'ProjectFacts', query: projectFactsQuery, variables: {} };
+    const nodes = await projectsByPath<RawProject>(
       this.endpoint,
-      {
-        operationName: 'ProjectFacts',
-        query: projectFactsQuery,
-        variables: { fullPaths: paths, first: paths.length, after },
-      },
+      operation,
+      paths,
       token,
+      this.log,
     );
-
-    // GitLab refusing our own operation (a field it lacks, too many paths) is our bug. Errors
-    // beside an answer are GitLab failing on some fields (Gitaly, say): those stay null.
-    const projects = answer.data?.projects;
-    const gitlabErrors = answer.errors?.map((error) => error.message);
-    if (!projects) {
-      this.log.error({ gitlabErrors }, 'GitLab refused the project facts query of this subgraph');
-      throw apiError(ErrorCode.Internal, 'internal error');
-    }
-    if (gitlabErrors?.length) {
-      this.log.warn({ gitlabErrors }, 'GitLab answered the project facts with errors');
-    }
-    return projects;
+    // GitLab refusing our own operation (a field it lacks, too many paths) is our bug.
+    if (!nodes) throw apiError(ErrorCode.Internal, 'internal error');
+    return new Map([...nodes].map(([path, node]) => [path, toProject(node)]));
   }
 }
 

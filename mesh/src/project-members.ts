@@ -2,7 +2,7 @@ import type { Logger } from '@renku-supergraph/kit';
 import DataLoader from 'dataloader';
 
 import { logGitLabFailure } from './gitlab-errors';
-import { GitLabFailure, askGitLab, graphqlEndpoint } from './gitlab-graphql';
+import { GitLabFailure, graphqlEndpoint, projectsByPath } from './gitlab-graphql';
 import { fullPathsPerCall } from './project-facts';
 import { roleOf, type GitLabMember } from './rest';
 
@@ -84,13 +84,6 @@ interface RawProject {
   } | null;
 }
 
-interface ProjectsData {
-  projects: {
-    nodes: (RawProject | null)[] | null;
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  } | null;
-}
-
 /**
  * The members of many projects through GitLab's GraphQL API (`Project.projectMembers`), where
  * REST's `members/all` takes one call per project. Only the first page of a list comes from
@@ -141,48 +134,21 @@ export class GitLabProjectMembers {
     paths: readonly string[],
     token: string | undefined,
   ): Promise<Map<string, GitLabMember[] | null>> {
-    const found = new Map<string, GitLabMember[] | null>();
-    let after: string | null = null;
-    for (;;) {
-      const projects = await this.call(paths, after, token);
-      if (!projects) return found;
-      for (const node of projects.nodes ?? []) {
-        if (node) found.set(node.fullPath.toLowerCase(), membersOf(node));
-      }
-      const { hasNextPage, endCursor } = projects.pageInfo;
-      if (!hasNextPage || !endCursor || (projects.nodes ?? []).length === 0) return found;
-      after = endCursor;
-    }
-  }
-
-  private async call(paths: readonly string[], after: string | null, token: string | undefined) {
-    const answer = await askGitLab<ProjectsData>(
+    const operation = {
+      operationName: 'ProjectMembers',
+      query: projectMembersQuery,
+      variables: { relations: restRelations, membersPerProject },
+    };
+    // Refused as a whole (our bug, logged), REST answers instead; errors beside an answer leave
+    // those projects' members null: REST too.
+    const nodes = await projectsByPath<RawProject>(
       this.endpoint,
-      {
-        operationName: 'ProjectMembers',
-        query: projectMembersQuery,
-        variables: {
-          fullPaths: paths,
-          first: paths.length,
-          after,
-          relations: restRelations,
-          membersPerProject,
-        },
-      },
+      operation,
+      paths,
       token,
+      this.log,
     );
-
-    // Without `projects` GitLab refused our own operation: a bug of ours, logged, and REST
-    // answers instead. Errors beside an answer leave those projects' members null: REST too.
-    const gitlabErrors = answer.errors?.map((error) => error.message);
-    if (!answer.data?.projects) {
-      this.log.error({ gitlabErrors }, 'GitLab refused the project members query of this subgraph');
-      return null;
-    }
-    if (gitlabErrors?.length) {
-      this.log.warn({ gitlabErrors }, 'GitLab answered the project members with errors');
-    }
-    return answer.data.projects;
+    return new Map([...(nodes ?? [])].map(([path, node]) => [path, membersOf(node)]));
   }
 }
 
