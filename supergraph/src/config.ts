@@ -101,7 +101,7 @@ const defaultKnownOperations = path.resolve(__dirname, '..', 'known-operations.j
  * | TRUST_PROXY | none | proxies whose X-Forwarded-For counts: hops, or `loopback,10.0.0.0/8` |
  * | TRUSTED_DOCUMENTS | none: any document | a persisted query manifest: only its operations run |
  * | TRUSTED_DOCUMENTS_ALLOW_FREE_FORM | false | run free-form documents beside the manifest |
- * | WARM_UP_OPERATIONS | supergraph/known-operations.json | a manifest planned at start (empty: off) |
+ * | WARM_UP_OPERATIONS | known-operations.json | a manifest planned at start; empty: off |
  * | NODE_ENV | development | `production` turns off introspection and Sandbox |
  * | KEYCLOAK_URL | http://127.0.0.1:8080 | where the gateway reaches Keycloak |
  * | KEYCLOAK_REALM | renku | the realm |
@@ -117,14 +117,14 @@ const defaultKnownOperations = path.resolve(__dirname, '..', 'known-operations.j
  * | REDIS_URL | none: sessions and rate limits in memory | Redis shared by gateway replicas |
  * | GITLAB_TOKEN_SUBGRAPHS | gitlab,projects | subgraphs given the caller's GitLab token |
  * | KEYCLOAK_GITLAB_IDP | gitlab | the identity provider whose stored token is the GitLab token |
- * | GITLAB_TOKEN_USERINFO_CLAIM | none | fallback: a userinfo claim holding the token (local stack) |
+ * | GITLAB_TOKEN_USERINFO_CLAIM | none | fallback: a userinfo claim with the token (local stack) |
  * | MAX_QUERY_DEPTH | 15 | deepest nesting of fields in one operation |
  * | MAX_QUERY_ALIASES | 30 | aliased fields in one operation |
  * | MAX_QUERY_COST | 50000 | estimated fields one operation may resolve |
  * | MAX_BODY_SIZE | 100kb | largest request body |
  * | GATEWAY_WORKERS | 1 | processes sharing the port (one per core; see docs/benchmarks.md) |
  * | METRICS_PORT, METRICS_HOST, OTEL_* | off | metrics and traces: see kit's observability.ts |
- * | APOLLO_KEY, APOLLO_GRAPH_REF | none: no usage reporting | GraphOS usage reporting, both or neither |
+ * | APOLLO_KEY, APOLLO_GRAPH_REF | none: no reports | GraphOS usage reporting, both or neither |
  * | APOLLO_USAGE_REPORTING_URL | Apollo's ingress | where usage reports go |
  */
 export function readGatewayConfig(env: Env = process.env): GatewayConfig {

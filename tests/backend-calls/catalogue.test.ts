@@ -239,7 +239,8 @@ describe('backend calls per query', () => {
       gitlabCalls,
       `query ($n: Int!) {
         projects(first: $n) {
-          edges { node { path webUrl defaultBranch starCount forksCount statistics { commitCount } } }
+          edges { node {
+            path webUrl defaultBranch starCount forksCount statistics { commitCount } } }
         }
       }`,
       (data, n) => {
@@ -271,7 +272,8 @@ describe('backend calls per query', () => {
       `query ($n: Int!) {
         projects(first: $n) {
           edges { node { path members(first: 5) {
-            edges { cursor node { username name state accessLevel role webUrl avatarUrl expiresAt } }
+            edges { cursor node {
+              username name state accessLevel role webUrl avatarUrl expiresAt } }
             pageInfo { hasNextPage endCursor }
             totalCount
           } } }

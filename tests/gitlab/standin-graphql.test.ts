@@ -211,9 +211,13 @@ describe('GitLab stand-in GraphQL API', () => {
   });
 
   describe('Project.projectMembers', () => {
-    const membersOf = `query ($fullPaths: [String!]!, $relations: [ProjectMemberRelation!], $first: Int, $after: String) {
-      projects(fullPaths: $fullPaths) { nodes { fullPath projectMembers(relations: $relations, first: $first, after: $after) {
-        nodes { __typename id accessLevel { integerValue } expiresAt user { username name state avatarUrl webUrl } }
+    const membersOf = `query (
+      $fullPaths: [String!]!, $relations: [ProjectMemberRelation!], $first: Int, $after: String
+    ) {
+      projects(fullPaths: $fullPaths) { nodes { fullPath
+        projectMembers(relations: $relations, first: $first, after: $after) {
+        nodes { __typename id accessLevel { integerValue } expiresAt
+                user { username name state avatarUrl webUrl } }
         pageInfo { hasNextPage endCursor }
       } } }
     }`;

@@ -47,7 +47,8 @@ const repositoryQuery = `
         forksCount
         statistics { commitCount repositorySize storageSize wikiSize }
         commits(ref: $ref, first: $first, after: $after) {
-          edges { cursor node { id shortId title message parentIds authorName authoredDate webUrl } }
+          edges { cursor node {
+            id shortId title message parentIds authorName authoredDate webUrl } }
           pageInfo { hasNextPage endCursor }
           totalCount
         }

@@ -307,7 +307,8 @@ describe('exports posted by CI', () => {
   it('ingests the export and reports progress in lineageStatus', async () => {
     const { projectPath, secret } = await newProject();
     const statusQuery = `query ($p: String!) {
-      lineageStatus(projectPath: $p) { activated progress { done total percentage } details { status message } }
+      lineageStatus(projectPath: $p) {
+        activated progress { done total percentage } details { status message } }
     }`;
     const before = await graphql(statusQuery, { p: projectPath });
     expect(before.data.lineageStatus).toEqual({

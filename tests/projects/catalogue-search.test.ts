@@ -211,7 +211,8 @@ describe('datasets and search on a real Neo4j', () => {
   it('makes as many Neo4j queries for 100 projects with their datasets as for 10', async () => {
     const query = `query ($first: Int!) {
       projects(first: $first) {
-        edges { node { path datasets { name creators { name } files { location } usedIn { path } } } }
+        edges { node {
+          path datasets { name creators { name } files { location } usedIn { path } } } }
       }
     }`;
     const counted = async (first: number) => {

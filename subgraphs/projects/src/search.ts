@@ -160,7 +160,8 @@ WHERE CASE type
                 MATCH (seen:Project {path: run.projectPath})
                 WHERE ${accessFilter('seen')} })
   WHEN 'DATASET' THEN ${accessFilter('project')} AND node.invalidatedAt IS NULL
-    AND NOT EXISTS { MATCH (newer:Dataset {projectPath: node.projectPath}) WHERE newer.derivedFrom = node.id }
+    AND NOT EXISTS { MATCH (newer:Dataset {projectPath: node.projectPath})
+                     WHERE newer.derivedFrom = node.id }
   ELSE ${accessFilter('project')}
 END
 WITH node, score, project, type,

@@ -151,8 +151,9 @@ async function writeProject(tx: ManagedTransaction, target: IngestTarget, read: 
          project.keywords = CASE WHEN size($keywords) > 0 THEN $keywords ELSE project.keywords END,
          project.createdAt = CASE WHEN project.createdAt IS NULL OR project.createdAt > $createdAt
                                   THEN $createdAt ELSE project.createdAt END,
-         project.modifiedAt = CASE WHEN project.modifiedAt IS NULL OR project.modifiedAt < $modifiedAt
-                                   THEN $modifiedAt ELSE project.modifiedAt END
+         project.modifiedAt = CASE
+                                WHEN project.modifiedAt IS NULL OR project.modifiedAt < $modifiedAt
+                                THEN $modifiedAt ELSE project.modifiedAt END
      WITH project
      UNWIND $creatorIds AS creatorId
      MATCH (creator:Person {id: creatorId})
