@@ -20,6 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { rootRequire, repoRoot } from '../root-require.mjs';
+import { cpuSeconds, findNeo4jPid, ingestSegments } from './ingestion.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,7 +50,6 @@ const { provisionNeo4j, startNeo4j } = rootRequire(
   path.join(repoRoot, 'stack/dist/services/neo4j.js'),
 );
 const { applyGraphSchema } = rootRequire(path.join(lineageDist, 'index.js'));
-const { generateProvenance } = rootRequire(path.join(lineageDist, 'ingest/synthetic.js'));
 const neo4j = rootRequire('neo4j-driver');
 const ts = rootRequire('typescript');
 
@@ -100,50 +100,6 @@ function loadBase(revision, baseDir) {
   return rootRequire(path.join(dir, 'ingest.js'));
 }
 
-function cpuSeconds(pid) {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function findNeo4jPid(dataDir) {
-  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (command.includes('java') && command.includes(dataDir)) return Number(pid);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  throw new Error(`no Neo4j process for ${dataDir}`);
-}
-
-/**
- * Segments of one project in order, projects side by side, as run.mjs does. `prefix` renames
- * the projects, so that a warm-up writes a graph of its own.
- */
-async function ingestAll(driver, ingestExport, concurrency, count, projects, prefix = '') {
-  const queues = Array.from({ length: concurrency }, () => []);
-  for (const segment of generateProvenance({ entities: count, projects, seed: 7 })) {
-    const index = Number(segment.projectPath.split('-').at(-1)) - 1;
-    queues[index % concurrency].push(segment);
-  }
-  const start = performance.now();
-  const cpu = process.cpuUsage();
-  await Promise.all(
-    queues.map(async (queue) => {
-      for (const segment of queue) {
-        await ingestExport(
-          driver,
-          { projectPath: `${prefix}${segment.projectPath}`, visibility: 'public' },
-          segment.export,
-        );
-      }
-    }),
-  );
-  const used = process.cpuUsage(cpu);
-  return { seconds: (performance.now() - start) / 1000, nodeCpu: (used.user + used.system) / 1e6 };
-}
-
 async function counts(driver) {
   const session = driver.session();
   try {
@@ -171,16 +127,19 @@ async function measureOnce(name, ingestExport, round) {
     await applyGraphSchema(driver, log);
     // A cold JVM compiles and plans for the first tens of thousands of rows: not measured.
     const warmup = Math.min(40_000, Math.ceil(entities / 5));
-    await ingestAll(driver, ingestExport, concurrency, warmup, concurrency * 2, 'warmup/');
+    await ingestSegments(driver, ingestExport, {
+      count: warmup,
+      projects: concurrency * 2,
+      concurrency,
+      prefix: 'warmup/',
+    });
     const pid = findNeo4jPid(dataDir);
     const cpuBefore = cpuSeconds(pid);
-    const { seconds, nodeCpu } = await ingestAll(
-      driver,
-      ingestExport,
+    const { seconds, nodeCpu } = await ingestSegments(driver, ingestExport, {
+      count: entities,
+      projects: Number(args.projects),
       concurrency,
-      entities,
-      Number(args.projects),
-    );
+    });
     const neo4jCpu = cpuSeconds(pid) - cpuBefore;
     return { seconds, rate: entities / seconds, neo4jCpu, nodeCpu, graph: await counts(driver) };
   } finally {

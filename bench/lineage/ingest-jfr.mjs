@@ -14,6 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { rootRequire, repoRoot } from '../root-require.mjs';
+import { findNeo4jPid, ingestSegments } from './ingestion.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,7 +38,6 @@ const { provisionNeo4j, startNeo4j } = rootRequire(
   path.join(repoRoot, 'stack/dist/services/neo4j.js'),
 );
 const { applyGraphSchema } = rootRequire(path.join(lineageDist, 'index.js'));
-const { generateProvenance } = rootRequire(path.join(lineageDist, 'ingest/synthetic.js'));
 const { ingestExport } = rootRequire(path.join(lineageDist, 'ingest/ingest.js'));
 const neo4j = rootRequire('neo4j-driver');
 
@@ -74,10 +74,16 @@ async function main() {
   const recording = path.resolve(args.keep ?? path.join(work, 'ingest.jfr'));
   try {
     await applyGraphSchema(driver, log);
-    await ingestAll(driver, Math.min(40_000, Math.ceil(entities / 5)), concurrency * 2, 'warmup/');
+    const warmUp = Math.min(40_000, Math.ceil(entities / 5));
+    const options = { concurrency, projects: concurrency * 2 };
+    await ingestSegments(driver, ingestExport, { ...options, count: warmUp, prefix: 'warmup/' });
     const pid = findNeo4jPid(dataDir);
     execFileSync('jcmd', [String(pid), 'JFR.start', 'name=ingest', 'settings=profile']);
-    const seconds = await ingestAll(driver, entities, Number(args.projects));
+    const { seconds } = await ingestSegments(driver, ingestExport, {
+      concurrency,
+      count: entities,
+      projects: Number(args.projects),
+    });
     execFileSync('jcmd', [String(pid), 'JFR.stop', 'name=ingest', `filename=${recording}`]);
     say(`${entities} file versions in ${seconds.toFixed(1)} s, recording in ${recording}`);
   } finally {
@@ -85,39 +91,6 @@ async function main() {
     await database.stop();
   }
   summarise(recording);
-}
-
-async function ingestAll(driver, count, projects, prefix = '') {
-  const queues = Array.from({ length: concurrency }, () => []);
-  for (const segment of generateProvenance({ entities: count, projects, seed: 7 })) {
-    const index = Number(segment.projectPath.split('-').at(-1)) - 1;
-    queues[index % concurrency].push(segment);
-  }
-  const start = performance.now();
-  await Promise.all(
-    queues.map(async (queue) => {
-      for (const segment of queue) {
-        await ingestExport(
-          driver,
-          { projectPath: `${prefix}${segment.projectPath}`, visibility: 'public' },
-          segment.export,
-        );
-      }
-    }),
-  );
-  return (performance.now() - start) / 1000;
-}
-
-function findNeo4jPid(dataDir) {
-  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (command.includes('java') && command.includes(dataDir)) return Number(pid);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  throw new Error(`no Neo4j process for ${dataDir}`);
 }
 
 /** Reads the execution samples and prints the share of each part and the top methods. */

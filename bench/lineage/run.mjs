@@ -14,6 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { rootRequire, repoRoot } from '../root-require.mjs';
+import { cpuSeconds, findNeo4jPid, ingestSegments } from './ingestion.mjs';
 import { profileTraversal } from './profile.mjs';
 import { writeSection } from './report.mjs';
 
@@ -179,17 +180,9 @@ const count = (n) => n.toLocaleString('en-US');
 
 /** The warm-up: other projects (`warmup/...`), written the way the measured ones are. */
 async function ingestWarmUp(driver) {
-  const segments = [...generateProvenance({ entities: warmUpEntities, projects: 4, seed: 11 })];
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, writer) => {
-      for (const segment of segments.filter((_, index) => index % concurrency === writer)) {
-        const target = { projectPath: `warmup/${segment.projectPath}`, visibility: 'public' };
-        await ingestExport(driver, target, segment.export);
-      }
-    }),
-  );
-  return { entities: warmUpEntities, seconds: (performance.now() - start) / 1000 };
+  const options = { count: warmUpEntities, projects: 4, concurrency, prefix: 'warmup/', seed: 11 };
+  const { seconds } = await ingestSegments(driver, ingestExport, options);
+  return { entities: warmUpEntities, seconds };
 }
 
 /**
@@ -276,26 +269,6 @@ async function ingest(driver) {
     wallSinceGeneratorStart: (performance.now() - generatorStart) / 1000,
     samples: samples.sort(() => Math.random() - 0.5),
   };
-}
-
-/** The JVM started for this run: the one whose command line names this run's folder. */
-function findNeo4jPid(work) {
-  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (command.includes('java') && command.includes(work)) return Number(pid);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
-}
-
-/** User and system CPU time of a process, from /proc (clock ticks of 1/100 s). */
-function cpuSeconds(pid) {
-  if (pid === undefined) return Number.NaN;
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function storeFacts(driver) {
