@@ -1,13 +1,10 @@
 import { createLogger } from '@renku-supergraph/kit';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import neo4j, { type Driver } from 'neo4j-driver';
+import type { Driver, Record as Neo4jRecord } from 'neo4j-driver';
 
-import { provisionNeo4j, startNeo4j } from '../../stack/src/services/neo4j';
-import { applyGraphSchema } from '../../subgraphs/lineage/src/graph-schema';
 import { ingestDocument } from '../../subgraphs/lineage/src/ingest/ingest';
+import { startGraphDatabase, type GraphDatabase } from './graph-database';
 
 // Ingestion creates the runs and files its look-up did not find instead of merging them. These
 // tests hold it to what merging guaranteed: writers of the same document never duplicate a
@@ -19,22 +16,16 @@ const tutorial = JSON.parse(
   readFileSync(path.join(repoRoot, 'demo/tutorial-zhbikes/source.ld.json'), 'utf8'),
 ) as unknown;
 
-let dataDir: string;
-let database: Awaited<ReturnType<typeof startNeo4j>>;
+let database: GraphDatabase;
 let driver: Driver;
 
 beforeAll(async () => {
-  await provisionNeo4j();
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'ingest-concurrency-test-'));
-  database = await startNeo4j({ dataDir, logFile: path.join(dataDir, 'neo4j.log') });
-  driver = neo4j.driver(database.url);
-  await applyGraphSchema(driver, log);
+  database = await startGraphDatabase('ingest-concurrency-test', log);
+  driver = database.driver;
 });
 
 afterAll(async () => {
-  await driver?.close();
   await database?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 let projects = 0;
@@ -43,7 +34,7 @@ function newProject(): string {
   return `tester/concurrent-${projects}-${Date.now()}`;
 }
 
-async function read<T>(cypher: string, params: object, pick: (record: neo4j.Record) => T) {
+async function read<T>(cypher: string, params: object, pick: (record: Neo4jRecord) => T) {
   const session = driver.session();
   try {
     const result = await session.run(cypher, params);

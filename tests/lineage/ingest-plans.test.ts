@@ -1,14 +1,11 @@
 import { createLogger } from '@renku-supergraph/kit';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import neo4j, { type Driver, ManagedTransaction } from 'neo4j-driver';
+import { type Driver, ManagedTransaction } from 'neo4j-driver';
 
-import { provisionNeo4j, startNeo4j } from '../../stack/src/services/neo4j';
-import { applyGraphSchema } from '../../subgraphs/lineage/src/graph-schema';
 import { ingestDocument } from '../../subgraphs/lineage/src/ingest/ingest';
 import { planOnce } from '../../subgraphs/lineage/src/ingest/write-provenance';
+import { startGraphDatabase, type GraphDatabase } from './graph-database';
 
 // Ingestion keeps the plan a statement got first (`CYPHER replan=skip`), and the first one is
 // made on a small or empty graph. That is only safe while every statement finds its nodes by
@@ -27,22 +24,16 @@ const documents = {
 /** Operators that read every node of a label or every relationship of a type. */
 const scans = /Scan/;
 
-let dataDir: string;
-let database: Awaited<ReturnType<typeof startNeo4j>>;
+let database: GraphDatabase;
 let driver: Driver;
 
 beforeAll(async () => {
-  await provisionNeo4j();
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'ingest-plans-test-'));
-  database = await startNeo4j({ dataDir, logFile: path.join(dataDir, 'neo4j.log') });
-  driver = neo4j.driver(database.url);
-  await applyGraphSchema(driver, log);
+  database = await startGraphDatabase('ingest-plans-test', log);
+  driver = database.driver;
 });
 
 afterAll(async () => {
-  await driver?.close();
   await database?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 interface PlanNode {
