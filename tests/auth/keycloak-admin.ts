@@ -39,24 +39,26 @@ export class RealmAdmin {
   }
 
   /** A fresh admin token per call: they live a minute only. */
-  private async token(): Promise<string> {
-    const response = await fetch(
-      `${this.keycloak.url}/realms/master/protocol/openid-connect/token`,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'password',
-          client_id: 'admin-cli',
-          username: this.keycloak.adminUser,
-          password: this.keycloak.adminPassword,
-        }),
-      },
-    );
-    const body = (await response.json()) as { access_token?: string };
-    if (!body.access_token) throw new Error(`admin sign-in failed: ${response.status}`);
-    return body.access_token;
+  private token(): Promise<string> {
+    return masterAdminToken(this.keycloak);
   }
+}
+
+/** An access token of the master realm's admin (`admin-cli`), as the admin console gets one. */
+export async function masterAdminToken(keycloak: Keycloak): Promise<string> {
+  const response = await fetch(`${keycloak.url}/realms/master/protocol/openid-connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: 'admin-cli',
+      username: keycloak.adminUser,
+      password: keycloak.adminPassword,
+    }),
+  });
+  const body = (await response.json()) as { access_token?: string };
+  if (!body.access_token) throw new Error(`admin sign-in failed: ${response.status}`);
+  return body.access_token;
 }
 
 /** The mapper that gives tokens the supergraph's audience, as the committed clients have it. */

@@ -110,11 +110,12 @@ describe('the GitLab stand-in as OpenID Connect provider', () => {
   });
 
   it('never redirects to a client or redirect URI it does not know', async () => {
-    for (const params of [
+    const strangers: Record<string, string>[] = [
       { client_id: 'stranger' },
       { redirect_uri: 'https://attacker.example/realms/renku/broker/gitlab/endpoint' },
       { redirect_uri: 'http://127.0.0.1:41234/realms/other/broker/gitlab/endpoint' },
-    ]) {
+    ];
+    for (const params of strangers) {
       const answer = await fetch(authorizeUrl(params), { redirect: 'manual' });
       expect(answer.status).toBe(400);
       expect(answer.headers.get('location')).toBeNull();

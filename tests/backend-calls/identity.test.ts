@@ -2,6 +2,7 @@ import { createLogger, type Logger, type Running } from '../../kit/src';
 import { keycloakDemoUsers, startKeycloak, type Keycloak } from '../../stack/src/services/keycloak';
 import { passwordGrant } from '../../stack/src/tokens';
 import { readIdentityConfig, startIdentitySubgraph } from '../../subgraphs/identity/src';
+import { masterAdminToken } from '../auth/keycloak-admin';
 import { countHttpRequests, type ProxyAnswer } from './counting-proxies';
 
 // Issue #7: Keycloak calls per query. A proxy in front of Keycloak counts the calls of
@@ -76,16 +77,7 @@ afterAll(async () => {
 });
 
 async function createUsers(server: Keycloak): Promise<void> {
-  const grant = await fetch(`${server.url}/realms/master/protocol/openid-connect/token`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'password',
-      client_id: 'admin-cli',
-      username: server.adminUser,
-      password: server.adminPassword,
-    }),
-  });
-  const { access_token: token } = (await grant.json()) as { access_token: string };
+  const token = await masterAdminToken(server);
   for (const [i, username] of usernames.entries()) {
     const created = await fetch(`${server.url}/admin/realms/${server.realm}/users`, {
       method: 'POST',

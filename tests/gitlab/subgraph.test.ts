@@ -1,6 +1,4 @@
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Kind, parse, print, type DefinitionNode, type DirectiveNode } from 'graphql';
 
@@ -733,43 +731,18 @@ describe('project facts of many representations, batched through GitLab GraphQL'
 async function failingGraphQL(
   gitlabUrl: string,
 ): Promise<{ url: string; fail(status: number, body: string): void; stop(): Promise<void> }> {
-  const target = new URL(gitlabUrl);
   let failure = { status: 502, body: '<html><body>502 Bad Gateway</body></html>' };
-  const server = http.createServer((request, response) => {
-    if (request.url?.startsWith('/api/graphql')) {
-      request.resume();
-      response.writeHead(failure.status, { 'content-type': 'application/json' });
-      response.end(failure.body);
-      return;
-    }
-    const forwarded = http.request(
-      {
-        host: target.hostname,
-        port: target.port,
-        method: request.method,
-        path: request.url,
-        headers: { ...request.headers, host: target.host },
-      },
-      (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-      },
-    );
-    forwarded.on('error', () => response.destroy());
-    request.pipe(forwarded);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const proxy = await countHttpRequests(
+    gitlabUrl,
+    () => false,
+    (_method, path) => (path.startsWith('/api/graphql') ? failure : undefined),
+  );
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: proxy.url,
     fail: (status, body) => {
       failure = { status, body };
     },
-    stop: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: () => proxy.stop(),
   };
 }
 

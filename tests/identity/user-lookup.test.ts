@@ -12,6 +12,7 @@ import {
   type Keycloak,
 } from '../../stack/src/services/keycloak';
 import { passwordGrant } from '../../stack/src/tokens';
+import { masterAdminToken } from '../auth/keycloak-admin';
 
 // Issue #7: the Keycloak extension in keycloak/user-lookup, which the stack installs into every
 // Keycloak it starts, on a real Keycloak.
@@ -133,16 +134,7 @@ describe('user-lookup extension of Keycloak', () => {
   });
 
   it("refuses a token of another realm with 401, even an administrator's", async () => {
-    const master = await fetch(`${keycloak.url}/realms/master/protocol/openid-connect/token`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'password',
-        client_id: 'admin-cli',
-        username: keycloak.adminUser,
-        password: keycloak.adminPassword,
-      }),
-    });
-    const { access_token: token } = (await master.json()) as { access_token: string };
+    const token = await masterAdminToken(keycloak);
 
     const answer = await lookUp({ usernames: ['ada.analyst'] }, token);
 

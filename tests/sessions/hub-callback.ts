@@ -1,18 +1,10 @@
 import { hubOAuthClient } from '../../stack/src/services/jupyterhub';
 import type { Keycloak } from '../../stack/src/services/keycloak';
+import { masterAdminToken } from '../auth/keycloak-admin';
 
 /** Lets Keycloak send people back to a test's hub, whose port the realm cannot know. */
 export async function allowHubCallback(keycloak: Keycloak, callback: string): Promise<void> {
-  const admin = await fetch(`${keycloak.url}/realms/master/protocol/openid-connect/token`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'password',
-      client_id: 'admin-cli',
-      username: keycloak.adminUser,
-      password: keycloak.adminPassword,
-    }),
-  });
-  const { access_token: token } = (await admin.json()) as { access_token: string };
+  const token = await masterAdminToken(keycloak);
   const clients = `${keycloak.url}/admin/realms/renku/clients`;
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const [client] = (await (
