@@ -1,3 +1,5 @@
+import { fetchWithin } from '@renku-supergraph/kit';
+
 /** How long one subgraph may take to answer its readiness probe. */
 const probeTimeoutMs = 2_000;
 
@@ -9,10 +11,11 @@ export async function subgraphsReady(subgraphUrls: ReadonlyMap<string, string>):
   const answers = await Promise.all(
     [...subgraphUrls].map(async ([name, url]) => {
       try {
-        const response = await fetch(new URL('/health/ready', url), {
-          signal: AbortSignal.timeout(probeTimeoutMs),
-        });
-        await response.body?.cancel();
+        const response = await fetchWithin(
+          new URL('/health/ready', url).href,
+          undefined,
+          probeTimeoutMs,
+        );
         return response.ok ? undefined : name;
       } catch {
         return name;

@@ -220,16 +220,19 @@ export class KeycloakAdmin {
 
     let response: Response;
     try {
-      response = await fetch(tokenUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'client_credentials',
-          client_id: clientId,
-          client_secret: clientSecret,
-        }),
-        signal: AbortSignal.timeout(requestTimeoutMs),
-      });
+      response = await fetchWithin(
+        tokenUrl,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_id: clientId,
+            client_secret: clientSecret,
+          }),
+        },
+        requestTimeoutMs,
+      );
     } catch (error) {
       throw this.unavailable(error);
     }

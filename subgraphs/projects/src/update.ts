@@ -1,4 +1,4 @@
-import { ErrorCode, apiError, backendError, type Logger } from '@renku-supergraph/kit';
+import { ErrorCode, apiError, backendError, fetchWithin, type Logger } from '@renku-supergraph/kit';
 import type { GraphQLError } from 'graphql';
 
 import { projectFields } from './catalogue';
@@ -84,14 +84,14 @@ export class ProjectUpdater {
 
     let response: Response;
     try {
-      response = await fetch(
+      response = await fetchWithin(
         `${this.gitlab.url.replace(/\/+$/, '')}/api/v4/projects/${encodeURIComponent(path)}`,
         {
           method: 'PUT',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
           body: JSON.stringify(body),
-          signal: AbortSignal.timeout(this.gitlab.timeoutMs),
         },
+        this.gitlab.timeoutMs,
       );
     } catch (error) {
       this.log.error({ err: error, path }, 'GitLab did not answer the project update');

@@ -1,3 +1,4 @@
+import { fetchWithin } from '@renku-supergraph/kit';
 import type { ManagedTransaction } from 'neo4j-driver';
 
 import type { GitLabApiConfig } from '../config';
@@ -61,10 +62,11 @@ export async function fetchProjectMembers(
 async function getPage(url: string, token: string): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(url, {
-      headers: { 'private-token': token, accept: 'application/json' },
-      signal: AbortSignal.timeout(requestTimeoutMs),
-    });
+    response = await fetchWithin(
+      url,
+      { headers: { 'private-token': token, accept: 'application/json' } },
+      requestTimeoutMs,
+    );
   } catch (error) {
     const timedOut = error instanceof Error && error.name === 'TimeoutError';
     throw new MembersUnavailable(
