@@ -140,13 +140,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     step('starting Neo4j, Keycloak, JupyterHub and the GitLab stand-in');
     const [neo4j, keycloak, hub, gitlab] = await all([
-      keepAs('neo4j', () =>
-        startNeo4j({
-          boltPort: ports.neo4j,
-          dataDir: path.join(options.dataDir, 'neo4j'),
-          logFile: path.join(logDir, 'neo4j.log'),
-        }),
-      ),
+      keepAs('neo4j', async () => {
+        const start = () =>
+          startNeo4j({
+            boltPort: ports.neo4j,
+            dataDir: path.join(options.dataDir, 'neo4j'),
+            logFile: path.join(logDir, 'neo4j.log'),
+          });
+        try {
+          return await start();
+        } catch (error) {
+          // A free port chosen ahead can be taken before Neo4j binds it, when stacks start side
+          // by side (tests): the first start tries a new one. A restart keeps the port it had.
+          const lostRace = /already in use/.test(String(error));
+          if (options.ports !== 'free' || restartable.has('neo4j') || !lostRace) throw error;
+          ports.neo4j = await freePort();
+          return start();
+        }
+      }),
       keepAs('keycloak', () =>
         startKeycloak({
           httpPort: ports.keycloak,
