@@ -152,9 +152,8 @@ extension), through the real subgraphs; \`tests/backend-calls/\` asserts these n
 | \`projects(first: n) { lineage(filePath) }\` | Neo4j (lineage) | 1 | 1 | 1 | no: one query per step of the longest walk, for all projects together (was 13 per project) |
 | \`project { branches(first: n) }\` | GitLab | 1 | 1 | 1 | no |
 | \`projects(first: n) { webUrl defaultBranch starCount forksCount statistics }\` | GitLab | 1 | 1 | 2 | no: one GraphQL \`projects(fullPaths:)\` call per 50 projects, shared by all their facts (was one REST call per project: 1, 10, 100) |
-| \`projects(first: n) { members(first: m) }\` | GitLab | 1 | 1 | 2 | no: one GraphQL \`projects(fullPaths:) { projectMembers }\` call per 50 projects for the first pages (was one REST \`members/all\` call per project: 1, 10, 100); pages after a cursor stay REST |
-| \`projects(first: n) { branches }\` | GitLab | 1 | 10 | 100 | yes: one REST call per project, see below |
-| \`projects(first: n) { commits }\`, \`{ tree }\`, \`{ file(path) }\` | GitLab | 1 | 10 | 100 | yes: one REST call per project, see below |
+| \`projects(first: n) { members(first: m) }\` | GitLab | 1 | 1 | 2 | no: one GraphQL \`projects(fullPaths:) { projectMembers }\` call per 50 projects for the first pages (was one REST \`members/all\` call per project: 1, 10, 100); pages after a cursor, and the members of a project with more than 100, stay REST, one call each: only a whole list can be put in REST's order |
+| \`projects(first: n) { branches }\`, \`{ commits }\`, \`{ tree }\`, \`{ file(path) }\` | GitLab | 1 | 1 | 1 | no: read for one project per request (\`GITLAB_REPOSITORIES_PER_REQUEST\`), the others of the list get \`LIMIT_EXCEEDED\` (was one REST call per project: 1, 10, 100), see below |
 | \`Project.sessions\` for n projects (one entity fetch) | JupyterHub | 1 | 1 | 1 | no (0 for anonymous callers) |
 | \`users(first: n)\` | Keycloak admin API | 2 | 2 | 2 | no |
 | \`User\` references by n distinct usernames | Keycloak (user-lookup extension) | 1 | 1 | 1 | no: one call of our extension per 500 ids and usernames (was one admin API call per distinct user: 1, 10, 100, as still without the extension) |
@@ -164,14 +163,20 @@ queries before and took longer than the gateway's 10 s subgraph timeout under lo
 walks of all projects of a request share one query per step. The GitLab facts and the first
 pages of members of a list go through GitLab's GraphQL API, which looks up to 50 projects at
 once where REST takes one per call; the members are the same, in the same order, as REST's
-(\`tests/gitlab/members-paths.test.ts\`). Branches stay REST: GitLab's GraphQL API lists a
-project's branch names (\`Repository.branchNames\`) but no branch with its commit, so each
-branch would need an aliased \`tree(ref:) { lastCommit }\` (a Gitaly call each, within GitLab's
-query complexity limit) built from a first call's names, and \`protected\` would need our own
-matching of GitLab's branch rules: not REST's answer, and not a constant number of calls.
-Commits, the tree and a file are reads of one ref that a list page does not ask; they stay
-one REST call per project and are not worth batching. Keycloak's admin API looks users up one
-at a time, so the stack installs our Keycloak extension (\`keycloak/user-lookup\`), which looks
+(\`tests/gitlab/members-paths.test.ts\`). Branches, commits, folders and files have no
+such call: GitLab's REST API reads them for one project per call, and its GraphQL API lists no
+commits, gives a file without the commits REST names (\`commit_id\`, \`last_commit_id\`) or its
+bytes in Base64, has no branch with its commit or \`protected\`, and prices \`branchNames\` at 170
+of the 250 points an authenticated query may cost (\`app/graphql/types/repository_type.rb\`,
+\`app/graphql/gitlab_schema.rb\`), so two projects' branch names do not fit in one call. As
+GitLab's own GraphQL API caps how often a request may resolve its fields that read Git
+(\`Gitlab::Graphql::Limit::FieldCallCount\`, ten commits' diffs for instance), the gitlab
+subgraph reads them for one project per request; for each project more they are null with
+\`LIMIT_EXCEEDED\` and a message that says to ask with \`project(path:)\`, and the rest of the
+answer stands. A project page asks them for its one project; operators may allow more with
+\`GITLAB_REPOSITORIES_PER_REQUEST\`, at one GitLab call per project more. The fan-out benchmark
+above asks branches for 50 projects of its in-memory subgraphs, which answer them all: it
+measures federation, not GitLab. Keycloak's admin API looks users up one at a time, so the stack installs our Keycloak extension (\`keycloak/user-lookup\`), which looks
 up to 500 users by id and username in one call
 with the admin API's own authorization; a Keycloak without it costs one call per distinct user
 again (docs/operations.md, section 3). A session list only ever holds the caller's own

@@ -19,6 +19,11 @@ export const ErrorCode = {
   BackendUnavailable: 'BACKEND_UNAVAILABLE',
   /** Too many requests from one user or address; `Retry-After` says when to try again. */
   RateLimited: 'RATE_LIMITED',
+  /**
+   * One request asked a backend for more than one request may (`extensions.limit`); the
+   * message says how to ask for the rest.
+   */
+  LimitExceeded: 'LIMIT_EXCEEDED',
   /** Only operations of the trusted documents list run here; send its id instead. */
   TrustedDocumentRequired: 'TRUSTED_DOCUMENT_REQUIRED',
   /** The persisted id names no operation of the trusted documents list. */

@@ -6,6 +6,7 @@ describe('readGitLabConfig', () => {
       port: 4005,
       host: '127.0.0.1',
       gitlabUrl: 'http://127.0.0.1:8929',
+      repositoriesPerRequest: 1,
       observability: { logLevel: 'info', metrics: undefined, tracing: undefined },
     });
   });
@@ -16,5 +17,14 @@ describe('readGitLabConfig', () => {
     expect(config.observability.logLevel).toBe('debug');
     expect(config.observability.metrics?.port).toBe(0);
     expect(() => readGitLabConfig({ LOG_LEVEL: 'chatty' })).toThrow(/LOG_LEVEL/);
+  });
+
+  it('reads how many repositories one request may read and refuses none', () => {
+    expect(readGitLabConfig({ GITLAB_REPOSITORIES_PER_REQUEST: '5' }).repositoriesPerRequest).toBe(
+      5,
+    );
+    expect(() => readGitLabConfig({ GITLAB_REPOSITORIES_PER_REQUEST: '0' })).toThrow(
+      /GITLAB_REPOSITORIES_PER_REQUEST/,
+    );
   });
 });

@@ -1,4 +1,5 @@
 import {
+  readInteger,
   readObservabilityConfig,
   readPort,
   readString,
@@ -18,6 +19,13 @@ export interface GitLabSubgraphConfig {
    * without `/api/v4`.
    */
   gitlabUrl: string;
+  /**
+   * `GITLAB_REPOSITORIES_PER_REQUEST`, default 1: of how many projects one request may read
+   * branches, commits, folders and files. GitLab answers those for one project per call and
+   * has no call for several, so each project more is one GitLab call more
+   * (`repository-reads.ts`).
+   */
+  repositoriesPerRequest: number;
   /** `LOG_LEVEL`, `METRICS_*`, `OTEL_*`: see kit's observability.ts. */
   observability: ObservabilityConfig;
 }
@@ -27,6 +35,7 @@ export function readGitLabConfig(env: Env): GitLabSubgraphConfig {
     port: readPort(env, 'PORT', 4005),
     host: readString(env, 'HOST', '127.0.0.1'),
     gitlabUrl: readUrl(env, 'GITLAB_URL', 'http://127.0.0.1:8929'),
+    repositoriesPerRequest: readInteger(env, 'GITLAB_REPOSITORIES_PER_REQUEST', 1, 1),
     observability: readObservabilityConfig(env, 'gitlab'),
   };
 }

@@ -1,5 +1,5 @@
 import type { MeshInstance } from '@graphql-mesh/runtime';
-import { ErrorCode, apiError, type Logger } from '@renku-supergraph/kit';
+import type { Logger } from '@renku-supergraph/kit';
 import type { GraphQLError } from 'graphql';
 import gql from 'graphql-tag';
 
@@ -195,9 +195,6 @@ export class GitLabApi {
     ref: string,
     token: string | undefined,
   ): Promise<GitLabFile> {
-    if (filePath === '') {
-      throw apiError(ErrorCode.BadUserInput, '`path` names no file', { argument: 'path' });
-    }
     const { data } = await this.call<{ file: RawFile }>(
       fileQuery,
       // GitLab wants the file path URL-encoded once, its slashes included, like the project's.

@@ -5,6 +5,7 @@ import { GitLabApi } from './gitlab';
 import { openGitLabMesh } from './mesh';
 import { GitLabProjectFacts } from './project-facts';
 import { GitLabProjectMembers } from './project-members';
+import { RepositoryReads } from './repository-reads';
 import type { GitLabContext } from './resolvers';
 import { buildGitLabSchema } from './schema';
 
@@ -47,6 +48,7 @@ export async function startGitLabSubgraph(
           gitlabToken,
           projectFacts: facts.loader(gitlabToken),
           projectMembers: members.loader(gitlabToken),
+          repositoryReads: new RepositoryReads(config.repositoriesPerRequest),
         };
       },
     });

@@ -1,10 +1,11 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { DateTime, type BaseContext } from '@renku-supergraph/kit';
+import { DateTime, ErrorCode, apiError, type BaseContext } from '@renku-supergraph/kit';
 import type DataLoader from 'dataloader';
 
 import { pagedConnection } from './connection';
 import type { GitLabApi, GitLabMember, GitLabPage } from './gitlab';
 import type { GitLabProject } from './project-facts';
+import type { RepositoryReads } from './repository-reads';
 
 export interface GitLabContext extends BaseContext {
   api: GitLabApi;
@@ -20,6 +21,8 @@ export interface GitLabContext extends BaseContext {
    * one GitLab GraphQL call per 50 projects for the first pages of a list.
    */
   projectMembers: DataLoader<string, GitLabMember[] | null>;
+  /** The projects whose branches, commits, folders or files this request has read. */
+  repositoryReads: RepositoryReads;
 }
 
 interface ProjectReference {
@@ -48,26 +51,35 @@ export const resolvers: GraphQLResolverMap<GitLabContext> = {
     starCount: projectFact('starCount'),
     forksCount: projectFact('forksCount'),
     statistics: projectFact('statistics'),
-    branches: (project: ProjectReference, args: PageArgs, { api, gitlabToken }: GitLabContext) =>
+    // One GitLab call per project (and page): counted against the request's repositories
+    // just before GitLab is asked, so an argument refused costs nothing.
+    branches: (project: ProjectReference, args: PageArgs, context: GitLabContext) =>
       pagedConnection(
-        (page, perPage) => api.branches(project.path, page, perPage, gitlabToken),
+        (page, perPage) => {
+          context.repositoryReads.admit(project.path, 'branches');
+          return context.api.branches(project.path, page, perPage, context.gitlabToken);
+        },
         args.first,
         args.after,
       ),
     commits: (
       project: ProjectReference,
       args: PageArgs & { ref?: string | null },
-      { api, gitlabToken }: GitLabContext,
+      context: GitLabContext,
     ) =>
       pagedConnection(
-        (page, perPage) => api.commits(project.path, args.ref ?? null, page, perPage, gitlabToken),
+        (page, perPage) => {
+          context.repositoryReads.admit(project.path, 'commits');
+          const ref = args.ref ?? null;
+          return context.api.commits(project.path, ref, page, perPage, context.gitlabToken);
+        },
         args.first,
         args.after,
       ),
     tree: (
       project: ProjectReference,
       args: PageArgs & { ref?: string | null; path?: string | null; recursive?: boolean | null },
-      { api, gitlabToken }: GitLabContext,
+      context: GitLabContext,
     ) => {
       const options = {
         ref: args.ref ?? null,
@@ -75,7 +87,10 @@ export const resolvers: GraphQLResolverMap<GitLabContext> = {
         recursive: args.recursive ?? false,
       };
       return pagedConnection(
-        (page, perPage) => api.tree(project.path, options, page, perPage, gitlabToken),
+        (page, perPage) => {
+          context.repositoryReads.admit(project.path, 'tree');
+          return context.api.tree(project.path, options, page, perPage, context.gitlabToken);
+        },
         args.first,
         args.after,
       );
@@ -84,8 +99,14 @@ export const resolvers: GraphQLResolverMap<GitLabContext> = {
     file: (
       project: ProjectReference,
       args: { path: string; ref?: string | null },
-      { api, gitlabToken }: GitLabContext,
-    ) => api.file(project.path, args.path, args.ref ?? 'HEAD', gitlabToken),
+      context: GitLabContext,
+    ) => {
+      if (args.path === '') {
+        throw apiError(ErrorCode.BadUserInput, '`path` names no file', { argument: 'path' });
+      }
+      context.repositoryReads.admit(project.path, 'file');
+      return context.api.file(project.path, args.path, args.ref ?? 'HEAD', context.gitlabToken);
+    },
     // The first page of every project comes from one GitLab GraphQL call per 50 projects, the
     // same members in the same order as REST's; later pages, and what that call cannot answer
     // exactly, are REST's own.

@@ -335,19 +335,34 @@ describe('backend calls per query', () => {
     });
   });
 
-  // Branches, commits, the tree and files are per-project (per-ref) reads of GitLab's REST API:
-  // one call per project. docs/benchmarks.md says why they stay so (#7).
+  // GitLab reads branches, commits, the tree and files for one project per call, so a request
+  // reads them for one project (GITLAB_REPOSITORIES_PER_REQUEST); the others of a list get
+  // LIMIT_EXCEEDED instead of one GitLab call each (#7; they were 1, 10, 100 calls).
   it.each([
     ['branches', 'branches(first: 5) { edges { node { name commit { shortId } } } }'],
     ['commits', 'commits(first: 5) { edges { node { shortId } } }'],
     ['tree', 'tree(first: 5) { edges { node { path } } }'],
     ['file', 'file(path: "README.md") { size }'],
-  ])('asks GitLab once per project for the %s of a list, as REST does', async (_name, field) => {
-    const counts = await callsFor(
-      gitlabCalls,
-      `query ($n: Int!) { projects(first: $n) { edges { node { path ${field} } } } }`,
-      (data, n) => expect(data.projects.edges).toHaveLength(n),
-    );
-    expect(counts).toEqual(sizes);
+  ])('asks GitLab once for the %s of 1, 10 and 100 projects', async (name, field) => {
+    const counts: number[] = [];
+    for (const n of sizes) {
+      gitlabCalls.reset();
+      const answer = await ask(
+        `query ($n: Int!) { projects(first: $n) { edges { node { path ${field} } } } }`,
+        { n },
+      );
+      counts.push(gitlabCalls.count());
+
+      const nodes = answer.data!.projects.edges.map((edge: any) => edge.node);
+      expect(nodes).toHaveLength(n);
+      expect(nodes[0][name]).not.toBeNull();
+      expect(nodes.slice(1).map((node: any) => node[name])).toEqual(Array(n - 1).fill(null));
+      expect(answer.errors ?? []).toHaveLength(n - 1);
+      for (const [i, error] of (answer.errors ?? []).entries()) {
+        expect(error.extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 1 });
+        expect((error as any).path).toEqual(['projects', 'edges', i + 1, 'node', name]);
+      }
+    }
+    expect(counts).toEqual([1, 1, 1]);
   });
 });

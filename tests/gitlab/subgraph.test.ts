@@ -307,13 +307,50 @@ describe('gitlab subgraph over the GitLab stand-in', () => {
     });
     expect(visible.defaultBranch).toBe('master');
 
-    expect(answer.errors!.length).toBeGreaterThan(0);
-    for (const error of answer.errors!) {
+    // GitLab was asked for the hidden project's branches: that was this request's repository.
+    const [limited, ...others] = answer.errors!.sort((a, b) => b.path![1] - a.path![1]);
+    expect(limited.path).toEqual(['_entities', 1, 'branches']);
+    expect(limited.extensions!.code).toBe('LIMIT_EXCEEDED');
+    expect(others.length).toBeGreaterThan(0);
+    for (const error of others) {
       expect(error.path![1]).toBe(0);
       expect(error.extensions).toMatchObject({ code: 'NOT_FOUND', subgraph: 'gitlab' });
       // GitLab's own answer stays in the log.
       expect(JSON.stringify(error)).not.toContain('404 Project Not Found');
     }
+  });
+
+  it('reads the repository of one project per request; the next get LIMIT_EXCEEDED', async () => {
+    const answer = await entities(subgraph, [demo, deepProject, demo], { first: 1 });
+    const [first, second, again] = answer.data!._entities;
+    expect(first.branches.edges).toHaveLength(1);
+    // The same project again is the same repository; its facts are not limited.
+    expect(again.branches).toEqual(first.branches);
+    expect(second).toMatchObject({ defaultBranch: 'main', branches: null });
+
+    expect(answer.errors).toHaveLength(1);
+    expect(answer.errors![0]).toMatchObject({
+      path: ['_entities', 1, 'branches'],
+      extensions: { code: 'LIMIT_EXCEEDED', limit: 1, subgraph: 'gitlab' },
+    });
+    expect(answer.errors![0].message).toContain('project(path:)');
+  });
+
+  it('counts a project once whatever it reads and however its path is spelt', async () => {
+    const variables = { file: 'README.md', first: 1 };
+    const one = await repository(subgraph, demo, variables);
+    expect(one.errors).toBeUndefined();
+
+    const answer = await ask(subgraph, repositoryQuery, {
+      representations: [demo, demo.toUpperCase()].map((each) => ({
+        __typename: 'Project',
+        path: each,
+      })),
+      ...variables,
+    });
+    expect(answer.errors?.map((error) => error.extensions!.code) ?? []).not.toContain(
+      'LIMIT_EXCEEDED',
+    );
   });
 
   it('resolves a private project for a member with the member token', async () => {
@@ -756,7 +793,8 @@ describe("project facts when GitLab's GraphQL API fails", () => {
     gitlab = await startGitLabStandin({ log: createLogger('gitlab-standin', 'silent') });
     proxy = await failingGraphQL(gitlab.url);
     subgraph = await startGitLabSubgraph(
-      readGitLabConfig({ PORT: '0', GITLAB_URL: proxy.url }),
+      // Two projects' branches in each request.
+      readGitLabConfig({ PORT: '0', GITLAB_URL: proxy.url, GITLAB_REPOSITORIES_PER_REQUEST: '2' }),
       log,
     );
   });
