@@ -6,6 +6,10 @@ source "$(dirname "$0")/lib/node.sh"
 ensure_packages
 build
 
+step "type check of the tests"
+# jest compiles each file alone (isolatedModules) and checks no types: this does, tests included.
+(cd "$root" && npx tsc -p tsconfig.test.json --noEmit) || die "the tests do not type-check: see above"
+
 step "format and markers"
 (cd "$root" && npx prettier --check --log-level warn .) || die "files are not formatted: run \`npm run format\`"
 if grep -rn --include='*.ts' --include='*.py' --include='*.java' 'FIXME' \

@@ -87,12 +87,10 @@ export class RateLimits {
     if (!buckets || !user || !subject) return;
     const waitMs = await buckets.take(`user:${subject}`, user);
     if (waitMs === 0) return;
-    const error = limited(waitMs);
-    error.extensions.http = {
-      status: 429,
-      headers: new HeaderMap([['retry-after', retryAfter(waitMs)]]),
-    };
-    throw error;
+    // Apollo Server answers with the status and headers of `extensions.http`.
+    throw limited(waitMs, {
+      http: { status: 429, headers: new HeaderMap([['retry-after', retryAfter(waitMs)]]) },
+    });
   }
 
   async close(): Promise<void> {
@@ -100,11 +98,11 @@ export class RateLimits {
   }
 }
 
-function limited(waitMs: number) {
+function limited(waitMs: number, extensions: Record<string, unknown> = {}) {
   return apiError(
     ErrorCode.RateLimited,
     `too many requests; try again in ${retryAfter(waitMs)} s`,
-    { retryAfterSec: Number(retryAfter(waitMs)) },
+    { retryAfterSec: Number(retryAfter(waitMs)), ...extensions },
   );
 }
 

@@ -308,7 +308,9 @@ describe('gitlab subgraph over the GitLab stand-in', () => {
     expect(visible.defaultBranch).toBe('master');
 
     // GitLab was asked for the hidden project's branches: that was this request's repository.
-    const [limited, ...others] = answer.errors!.sort((a, b) => b.path![1] - a.path![1]);
+    const [limited, ...others] = answer.errors!.sort(
+      (a, b) => Number(b.path![1]) - Number(a.path![1]),
+    );
     expect(limited.path).toEqual(['_entities', 1, 'branches']);
     expect(limited.extensions!.code).toBe('LIMIT_EXCEEDED');
     expect(others.length).toBeGreaterThan(0);

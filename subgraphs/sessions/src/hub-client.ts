@@ -176,11 +176,14 @@ export class HubClient {
     }
     if (!response.ok || !response.body) throw await failure(response);
 
+    const reader = response.body.getReader();
     const decoder = new TextDecoder();
     let buffered = '';
     try {
-      for await (const chunk of response.body) {
-        buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        buffered += decoder.decode(value, { stream: true });
         // Server-sent events are separated by a blank line; the hub sends blank keep-alives.
         let end: number;
         while ((end = buffered.indexOf('\n\n')) >= 0) {
