@@ -12,8 +12,8 @@ const usage =
   'webhook secret (shown once; running it again replaces the secret).';
 
 /**
- * For operators until `activateLineage` can tell project maintainers from other callers: the
- * mutation refuses anonymous callers, and sign-in is not wired into this subgraph yet.
+ * For operators: activates a project without a signed-in owner or maintainer, who would use the
+ * `activateLineage` mutation (setting up a deployment, or many projects at once).
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -28,7 +28,8 @@ const deletedBranch = '0'.repeat(40);
  * `POST /webhooks/gitlab` takes GitLab push events, `POST /webhooks/export?project=&commit=` the
  * JSON-LD export a CI job made of a commit. Both authenticate with the project's secret in
  * `X-Gitlab-Token`. An event is stored in Neo4j before the 202, so an accepted delivery is
- * never lost; while Neo4j cannot store it the answer is 503, which GitLab retries.
+ * never lost; while Neo4j cannot store it the answer is 503, which GitLab does not send again
+ * (docs/operations.md says how to catch up).
  */
 export function webhookRoutes(options: WebhookRouteOptions): (app: App) => void {
   const { driver, log } = options;
