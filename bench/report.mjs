@@ -152,8 +152,8 @@ extension), through the real subgraphs; \`tests/backend-calls/\` asserts these n
 | \`projects(first: n) { lineage(filePath) }\` | Neo4j (lineage) | 1 | 1 | 1 | no: one query per step of the longest walk, for all projects together (was 13 per project) |
 | \`project { branches(first: n) }\` | GitLab | 1 | 1 | 1 | no |
 | \`projects(first: n) { webUrl defaultBranch starCount forksCount statistics }\` | GitLab | 1 | 1 | 2 | no: one GraphQL \`projects(fullPaths:)\` call per 50 projects, shared by all their facts (was one REST call per project: 1, 10, 100) |
-| \`projects(first: n) { members(first: m) }\` | GitLab | 1 | 1 | 2 | no: one GraphQL \`projects(fullPaths:) { projectMembers }\` call per 50 projects for the first pages (was one REST \`members/all\` call per project: 1, 10, 100); pages after a cursor, and the members of a project with more than 100, stay REST, one call each: only a whole list can be put in REST's order |
-| \`projects(first: n) { branches }\`, \`{ commits }\`, \`{ tree }\`, \`{ file(path) }\` | GitLab | 1 | 1 | 1 | no: read for one project per request (\`GITLAB_REPOSITORIES_PER_REQUEST\`), the others of the list get \`LIMIT_EXCEEDED\` (was one REST call per project: 1, 10, 100), see below |
+| \`projects(first: n) { members(first: m) }\` | GitLab | 1 | 1 | 2 | no: one GraphQL \`projects(fullPaths:) { projectMembers }\` call per 50 projects for the first pages (was one REST \`members/all\` call per project: 1, 10, 100); pages after a cursor, and the members of a project with more than 100, stay REST (only a whole list can be put in REST's order) and count as the reads below |
+| \`projects(first: n) { branches }\`, \`{ commits }\`, \`{ tree }\`, \`{ file(path) }\` | GitLab | 1 | 1 | 1 | no: read for one project of a list (\`GITLAB_REPOSITORIES_PER_REQUEST\`), the others get \`LIMIT_EXCEEDED\` (was one REST call per project: 1, 10, 100), see below |
 | \`Project.sessions\` for n projects (one entity fetch) | JupyterHub | 1 | 1 | 1 | no (0 for anonymous callers) |
 | \`users(first: n)\` | Keycloak admin API | 2 | 2 | 2 | no |
 | \`User\` references by n distinct usernames | Keycloak (user-lookup extension) | 1 | 1 | 1 | no: one call of our extension per 500 ids and usernames (was one admin API call per distinct user: 1, 10, 100, as still without the extension) |
@@ -171,9 +171,11 @@ of the 250 points an authenticated query may cost (\`app/graphql/types/repositor
 \`app/graphql/gitlab_schema.rb\`), so two projects' branch names do not fit in one call. As
 GitLab's own GraphQL API caps how often a request may resolve its fields that read Git
 (\`Gitlab::Graphql::Limit::FieldCallCount\`, ten commits' diffs for instance), the gitlab
-subgraph reads them for one project per request; for each project more they are null with
+subgraph reads them for one project per request it gets (the gateway sends one per list of
+projects and one per \`project(path:)\` field); for each project more they are null with
 \`LIMIT_EXCEEDED\` and a message that says to ask with \`project(path:)\`, and the rest of the
-answer stands. A project page asks them for its one project; operators may allow more with
+answer stands. The same read asked twice in a request (a project that appears again in a list
+of sessions, an alias) is one call. A project page asks them for its one project; operators may allow more with
 \`GITLAB_REPOSITORIES_PER_REQUEST\`, at one GitLab call per project more. The fan-out benchmark
 above asks branches for 50 projects of its in-memory subgraphs, which answer them all: it
 measures federation, not GitLab. Keycloak's admin API looks users up one at a time, so the stack installs our Keycloak extension (\`keycloak/user-lookup\`), which looks

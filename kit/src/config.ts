@@ -50,8 +50,9 @@ export function readBoolean(env: Env, name: string, fallback: boolean): boolean 
 export function readInteger(env: Env, name: string, fallback: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
+  // Digits only: Number() would also take `0x10`, `1e3` or `2.0`.
+  const value = /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(value) || value < min) {
     throw new ConfigError(name, `must be a whole number of at least ${min}, not "${raw}"`);
   }
   return value;

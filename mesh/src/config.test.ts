@@ -23,8 +23,10 @@ describe('readGitLabConfig', () => {
     expect(readGitLabConfig({ GITLAB_REPOSITORIES_PER_REQUEST: '5' }).repositoriesPerRequest).toBe(
       5,
     );
-    expect(() => readGitLabConfig({ GITLAB_REPOSITORIES_PER_REQUEST: '0' })).toThrow(
-      /GITLAB_REPOSITORIES_PER_REQUEST/,
-    );
+    for (const bad of ['0', '-1', '1.5', '2.0', '0x10', '1e3', 'two', '9007199254740993']) {
+      expect(() => readGitLabConfig({ GITLAB_REPOSITORIES_PER_REQUEST: bad })).toThrow(
+        /GITLAB_REPOSITORIES_PER_REQUEST/,
+      );
+    }
   });
 });

@@ -15,6 +15,8 @@ export type PageReader<T> = (page: number, perPage: number) => Promise<GitLabPag
 /** GitLab serves at most 100 items per page. */
 const maxFirst = 100;
 
+const maxPage = 2 ** 31 - 1;
+
 /**
  * A cursor connection over GitLab's numbered pages (`X-Next-Page`, `X-Total`). Pages are
  * `first` long, so paging on with `endCursor` and the same `first` costs one GitLab call per
@@ -36,6 +38,12 @@ export async function pagedConnection<T>(
   // The GitLab page holding position `start`, and where `start` lies in it.
   const page = Math.floor(start / size) + 1;
   const skip = start % size;
+  // GitLab's page numbers, like GraphQL's Int, end at 2^31 - 1; so does any list it serves.
+  if (page + 1 > maxPage) {
+    throw apiError(ErrorCode.BadUserInput, '`after` is beyond the end of the list', {
+      argument: 'after',
+    });
+  }
   let last = await readPage(page, size);
   let items = last.items.slice(skip);
   if (skip > 0 && last.nextPage !== undefined) {

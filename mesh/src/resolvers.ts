@@ -21,7 +21,7 @@ export interface GitLabContext extends BaseContext {
    * one GitLab GraphQL call per 50 projects for the first pages of a list.
    */
   projectMembers: DataLoader<string, GitLabMember[] | null>;
-  /** The projects whose branches, commits, folders or files this request has read. */
+  /** GitLab's per-project reads of this request: branches, commits, folders, files, members. */
   repositoryReads: RepositoryReads;
 }
 
@@ -45,20 +45,28 @@ export const resolvers: GraphQLResolverMap<GitLabContext> = {
   Project: {
     // Nothing is fetched yet: each field asks GitLab for what it needs, and fails alone. The
     // facts of all representations go together; lists and files are one project's each.
-    __resolveReference: (reference: ProjectReference) => ({ path: reference.path }),
+    // Async, so that a refusal fails this representation alone, not the whole `_entities`.
+    __resolveReference: async (reference: ProjectReference) => {
+      // The gateway sends the projects subgraph's paths; a caller of this subgraph could send
+      // anything, which must not reach GitLab as a project id or fail the others' facts.
+      if (typeof reference.path !== 'string' || reference.path === '') {
+        throw apiError(ErrorCode.BadUserInput, 'a Project representation needs its `path`');
+      }
+      return { path: reference.path };
+    },
     webUrl: projectFact('webUrl'),
     defaultBranch: projectFact('defaultBranch'),
     starCount: projectFact('starCount'),
     forksCount: projectFact('forksCount'),
     statistics: projectFact('statistics'),
-    // One GitLab call per project (and page): counted against the request's repositories
-    // just before GitLab is asked, so an argument refused costs nothing.
+    // One GitLab call per project and page, through the request's repository reads: counted
+    // just before GitLab is asked (an argument refused costs nothing), asked once if repeated.
     branches: (project: ProjectReference, args: PageArgs, context: GitLabContext) =>
       pagedConnection(
-        (page, perPage) => {
-          context.repositoryReads.admit(project.path, 'branches');
-          return context.api.branches(project.path, page, perPage, context.gitlabToken);
-        },
+        (page, perPage) =>
+          context.repositoryReads.read(project.path, 'branches', [page, perPage], () =>
+            context.api.branches(project.path, page, perPage, context.gitlabToken),
+          ),
         args.first,
         args.after,
       ),
@@ -66,16 +74,17 @@ export const resolvers: GraphQLResolverMap<GitLabContext> = {
       project: ProjectReference,
       args: PageArgs & { ref?: string | null },
       context: GitLabContext,
-    ) =>
-      pagedConnection(
-        (page, perPage) => {
-          context.repositoryReads.admit(project.path, 'commits');
-          const ref = args.ref ?? null;
-          return context.api.commits(project.path, ref, page, perPage, context.gitlabToken);
-        },
+    ) => {
+      const ref = args.ref ?? null;
+      return pagedConnection(
+        (page, perPage) =>
+          context.repositoryReads.read(project.path, 'commits', [ref, page, perPage], () =>
+            context.api.commits(project.path, ref, page, perPage, context.gitlabToken),
+          ),
         args.first,
         args.after,
-      ),
+      );
+    },
     tree: (
       project: ProjectReference,
       args: PageArgs & { ref?: string | null; path?: string | null; recursive?: boolean | null },
@@ -86,11 +95,12 @@ export const resolvers: GraphQLResolverMap<GitLabContext> = {
         path: args.path ?? null,
         recursive: args.recursive ?? false,
       };
+      const key = [options.ref, options.path, options.recursive];
       return pagedConnection(
-        (page, perPage) => {
-          context.repositoryReads.admit(project.path, 'tree');
-          return context.api.tree(project.path, options, page, perPage, context.gitlabToken);
-        },
+        (page, perPage) =>
+          context.repositoryReads.read(project.path, 'tree', [...key, page, perPage], () =>
+            context.api.tree(project.path, options, page, perPage, context.gitlabToken),
+          ),
         args.first,
         args.after,
       );
@@ -104,12 +114,15 @@ export const resolvers: GraphQLResolverMap<GitLabContext> = {
       if (args.path === '') {
         throw apiError(ErrorCode.BadUserInput, '`path` names no file', { argument: 'path' });
       }
-      context.repositoryReads.admit(project.path, 'file');
-      return context.api.file(project.path, args.path, args.ref ?? 'HEAD', context.gitlabToken);
+      const ref = args.ref ?? 'HEAD';
+      return context.repositoryReads.read(project.path, 'file', [args.path, ref], () =>
+        context.api.file(project.path, args.path, ref, context.gitlabToken),
+      );
     },
     // The first page of every project comes from one GitLab GraphQL call per 50 projects, the
     // same members in the same order as REST's; later pages, and what that call cannot answer
-    // exactly, are REST's own.
+    // exactly (more than 100 members), are REST's own, one call per project: those count as
+    // the repository reads do.
     members: (project: ProjectReference, args: PageArgs, context: GitLabContext) =>
       pagedConnection(
         async (page, perPage) => {
@@ -117,7 +130,9 @@ export const resolvers: GraphQLResolverMap<GitLabContext> = {
             const all = await context.projectMembers.load(project.path);
             if (all) return firstPage(all, perPage);
           }
-          return context.api.members(project.path, page, perPage, context.gitlabToken);
+          return context.repositoryReads.read(project.path, 'members', [page, perPage], () =>
+            context.api.members(project.path, page, perPage, context.gitlabToken),
+          );
         },
         args.first,
         args.after,
