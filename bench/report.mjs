@@ -149,7 +149,9 @@ extension), through the real subgraphs; \`tests/backend-calls/\` asserts these n
 | --- | --- | ---: | ---: | ---: | --- |
 | \`projects(first: n) { name visibility }\` | Neo4j (projects) | 1 | 1 | 1 | no |
 | \`projects(first: n) { datasets { files } }\` | Neo4j (projects) | 2 | 2 | 2 | no |
-| \`projects(first: n) { lineage(filePath) }\` | Neo4j (lineage) | 1 | 1 | 1 | no: one query per step of the longest walk, for all projects together (was 13 per project) |
+| \`projects(first: n) { lineage(filePath) { nodes { run } } }\` | Neo4j (lineage) | 2 | 2 | 2 | no: one query per step of the longest walk, for all projects together, and one for the runs of all nodes (was 13 per project) |
+| \`projects(first: n) { lineageStatus }\` | Neo4j (lineage) | 1 | 1 | 1 | no: one query for all projects (was a transaction of two queries per project: 2, 20, 200) |
+| \`projects(first: n) { workflowGraph(first: m) }\` | Neo4j (lineage) | 3 | 3 | 3 | no: who may read, the pages with their totals, and the runs, each one query for all projects (was four per project: 4, 40, 400) |
 | \`project { branches(first: n) }\` | GitLab | 1 | 1 | 1 | no |
 | \`projects(first: n) { webUrl defaultBranch starCount forksCount statistics }\` | GitLab | 1 | 1 | 2 | no: one GraphQL \`projects(fullPaths:)\` call per 50 projects, shared by all their facts (was one REST call per project: 1, 10, 100) |
 | \`projects(first: n) { members(first: m) }\` | GitLab | 1 | 1 | 2 | no: one GraphQL \`projects(fullPaths:) { projectMembers }\` call per 50 projects for the first pages (was one REST \`members/all\` call per project: 1, 10, 100); pages after a cursor, and the members of a project with more than 100, stay REST (only a whole list can be put in REST's order) and count as the reads below |
@@ -160,7 +162,8 @@ extension), through the real subgraphs; \`tests/backend-calls/\` asserts these n
 
 The lineage subgraph's N+1 is gone: a page of 50 projects with lineage made 650 Neo4j
 queries before and took longer than the gateway's 10 s subgraph timeout under load; now the
-walks of all projects of a request share one query per step. The GitLab facts and the first
+walks of all projects of a request share one query per step, and their lineage statuses and
+workflow graphs are read together as well. The GitLab facts and the first
 pages of members of a list go through GitLab's GraphQL API, which looks up to 50 projects at
 once where REST takes one per call; the members are the same, in the same order, as REST's
 (\`tests/gitlab/members-paths.test.ts\`). Branches, commits, folders and files have no

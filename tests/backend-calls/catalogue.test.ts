@@ -219,6 +219,41 @@ describe('backend calls per query', () => {
     expect(counts).toEqual([counts[0], counts[0], counts[0]]);
   });
 
+  // A list's lineage statuses are one query, its workflow graphs three (#7; they were one
+  // transaction of two and of four queries per project).
+  it.each([
+    ['lineageStatus', 'lineageStatus { activated progress { done total percentage } }'],
+    [
+      'workflowGraph',
+      'workflowGraph(first: 1) { totalCount runs { id command } pageInfo { hasNextPage } }',
+    ],
+  ])(
+    'asks Neo4j the same number of queries for the %s of 1, 10 and 100 projects',
+    async (name, field) => {
+      const counts = await callsFor(
+        lineageNeo4j,
+        `query ($n: Int!) { projects(first: $n) { edges { node { path ${field} } } } }`,
+        (data, n) => {
+          expect(data.projects.edges).toHaveLength(n);
+          for (const { node } of data.projects.edges) expect(node[name]).not.toBeNull();
+          if (name === 'workflowGraph') {
+            for (const { node } of data.projects.edges) {
+              // The demo's metadata has two runs.
+              expect(node.workflowGraph.runs).toHaveLength(1);
+              expect(node.workflowGraph).toMatchObject({
+                totalCount: 2,
+                pageInfo: { hasNextPage: true },
+              });
+            }
+          }
+        },
+      );
+
+      expect(counts[0]).toBeGreaterThan(0);
+      expect(counts).toEqual([counts[0], counts[0], counts[0]]);
+    },
+  );
+
   it('asks GitLab the same number of times for 1, 10 and 100 branches of a project', async () => {
     const counts = await callsFor(
       gitlabCalls,

@@ -936,6 +936,45 @@ describe('the lineage subgraph over HTTP', () => {
     expect(JSON.parse(text).errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });
 
+  it('reads the workflow graphs and statuses of a list together, hiding what it must', async () => {
+    const hidden = newProject();
+    await ingestDocument(driver, { projectPath: hidden, visibility: 'private' }, tutorial);
+    const { text } = await post(
+      `query ($representations: [_Any!]!) {
+        _entities(representations: $representations) {
+          ... on Project {
+            path
+            workflowGraph(first: 1) { runs { id } totalCount pageInfo { hasNextPage } }
+            lineageStatus { activated progress { total } }
+          }
+        }
+      }`,
+      {
+        representations: [zhbikes, hidden, 'nobody/nothing', zhbikes].map((projectPath) => ({
+          __typename: 'Project',
+          path: projectPath,
+        })),
+      },
+    );
+    const body = JSON.parse(text);
+    const graph = { runs: [{ id: cleanRun }], totalCount: 2, pageInfo: { hasNextPage: true } };
+    for (const i of [0, 3]) {
+      expect(body.data._entities[i]).toMatchObject({
+        workflowGraph: graph,
+        lineageStatus: { activated: false, progress: { total: 0 } },
+      });
+    }
+    // A private project is as missing as a project that is not there: NOT_FOUND for both.
+    for (const i of [1, 2]) {
+      expect(body.data._entities[i]).toMatchObject({ workflowGraph: null, lineageStatus: null });
+    }
+    expect(body.errors).toHaveLength(4);
+    for (const error of body.errors) {
+      expect([1, 2]).toContain(error.path[1]);
+      expect(error.extensions.code).toBe('NOT_FOUND');
+    }
+  });
+
   it('exports a lineage answer as Graphviz DOT', async () => {
     const { text } = await post(
       `{ lineage(projectPath: "${zhbikes}", filePath: "data/preprocessed/zhbikes.parquet") {

@@ -23,7 +23,10 @@ import {
 } from '../../subgraphs/lineage/src/lineage';
 import { findRun } from '../../subgraphs/lineage/src/runs';
 import { ExportError, renkuExporter } from '../../subgraphs/lineage/src/webhooks/renku-export';
-import { findWorkflowGraph } from '../../subgraphs/lineage/src/workflow-graph';
+import {
+  findWorkflowGraphs,
+  type WorkflowGraphQuery,
+} from '../../subgraphs/lineage/src/workflow-graph';
 import { startGitHttpServer, type GitHttpServer } from './git-http-server';
 import { dotEdges, makeRenkuProject, outdatedOutputs, type RenkuProject } from './renku-project';
 
@@ -160,10 +163,15 @@ describe('renku 2.x metadata made by the real renku CLI', () => {
   });
 
   it('pages through the whole workflow graph in the order the runs started', async () => {
-    const first = await findWorkflowGraph(driver, anonymous, { projectPath: atRuns, first: 3 });
+    const findWorkflowGraph = async (query: WorkflowGraphQuery) => {
+      const [graph] = await findWorkflowGraphs(driver, anonymous, [query]);
+      if (graph instanceof Error) throw graph;
+      return graph;
+    };
+    const first = await findWorkflowGraph({ projectPath: atRuns, first: 3 });
     expect(first.totalCount).toBe(5);
     expect(first.pageInfo.hasNextPage).toBe(true);
-    const rest = await findWorkflowGraph(driver, anonymous, {
+    const rest = await findWorkflowGraph({
       projectPath: atRuns,
       first: 3,
       after: first.pageInfo.endCursor,

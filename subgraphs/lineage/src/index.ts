@@ -16,7 +16,9 @@ import path from 'node:path';
 
 import { defaultWebhookConfig, type LineageConfig } from './config';
 import { applyGraphSchema } from './graph-schema';
+import { createStatusLoader } from './lineage-status';
 import { createDriver } from './neo4j';
+import { createWorkflowGraphLoader } from './workflow-graph';
 import {
   createLineageLoader,
   createOriginLoader,
@@ -81,6 +83,8 @@ export async function startLineageSubgraph(config: LineageConfig, log: Logger): 
           runs: createRunLoader(driver),
           origins: createOriginLoader({ ...auth, driver }),
           lineages: createLineageLoader({ ...auth, driver }),
+          statuses: createStatusLoader({ ...auth, driver }),
+          workflowGraphs: createWorkflowGraphLoader({ ...auth, driver }),
         };
       },
       routes: webhookRoutes({

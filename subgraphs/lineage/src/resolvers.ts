@@ -6,6 +6,7 @@ import type { Driver } from 'neo4j-driver';
 import { viewerOf } from './authorize';
 import { toDot, toProvJsonLd } from './export-formats';
 import { type ImpactedFile, impactOf, impactQuery } from './impact';
+import { createStatusLoader } from './lineage-status';
 import {
   type LineageDirection,
   type LineageQuery,
@@ -15,12 +16,10 @@ import {
 } from './lineage';
 import { roleOf } from './members';
 import { withSession } from './neo4j';
-import { requireReadableProject } from './project-access';
 import { findOrigins, type FileOrigin } from './origins';
 import { findRun, type ProcessRun, readRunsOf } from './runs';
-import { readLineageStatus } from './webhooks/events';
 import { activateLineage } from './webhooks/secrets';
-import { findWorkflowGraph } from './workflow-graph';
+import { createWorkflowGraphLoader, type WorkflowGraphQuery } from './workflow-graph';
 
 export interface LineageContext extends BaseContext, Authenticated {
   driver: Driver;
@@ -30,6 +29,10 @@ export interface LineageContext extends BaseContext, Authenticated {
   origins: DataLoader<FileKey, FileOrigin[], string>;
   /** Lineage answers, every question of a request walked together (one query per step). */
   lineages: DataLoader<LineageQuery, TracedLineage, string>;
+  /** Lineage statuses by project path, one query per request. */
+  statuses: ReturnType<typeof createStatusLoader>;
+  /** Workflow graphs, all of a request in three queries. */
+  workflowGraphs: ReturnType<typeof createWorkflowGraphLoader>;
 }
 
 type FileKey = { projectPath: string; path: string };
@@ -94,13 +97,8 @@ async function impactIn(context: LineageContext, query: { projectPath: string; f
   return impactOf(await context.lineages.load(impactQuery(query)), query);
 }
 
-async function statusOf(context: LineageContext, projectPath: string) {
-  return withSession(context.driver, (session) =>
-    session.executeRead(async (tx) => {
-      await requireReadableProject(tx, viewerOf(context), projectPath);
-      return readLineageStatus(tx, projectPath);
-    }),
-  );
+function statusOf(context: LineageContext, projectPath: string) {
+  return context.statuses.load(projectPath);
 }
 
 export const resolvers: GraphQLResolverMap<LineageContext> = {
@@ -111,8 +109,7 @@ export const resolvers: GraphQLResolverMap<LineageContext> = {
       findRun(context.driver, viewerOf(context), args.projectPath, args.id),
     impact: (_root, args: { projectPath: string; filePath: string }, context) =>
       impactIn(context, args),
-    workflowGraph: (_root, args: PageArgs & { projectPath: string }, context) =>
-      findWorkflowGraph(context.driver, viewerOf(context), args),
+    workflowGraph: (_root, args: WorkflowGraphQuery, context) => context.workflowGraphs.load(args),
     lineageStatus: (_root, args: { projectPath: string }, context) =>
       statusOf(context, args.projectPath),
   },
@@ -140,7 +137,7 @@ export const resolvers: GraphQLResolverMap<LineageContext> = {
     impact: (project: { path: string }, args: { filePath: string }, context) =>
       impactIn(context, { ...args, projectPath: project.path }),
     workflowGraph: (project: { path: string }, args: PageArgs, context) =>
-      findWorkflowGraph(context.driver, viewerOf(context), { ...args, projectPath: project.path }),
+      context.workflowGraphs.load({ ...args, projectPath: project.path }),
     lineageStatus: (project: { path: string }, _args: unknown, context) =>
       statusOf(context, project.path),
   },

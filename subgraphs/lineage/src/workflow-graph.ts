@@ -1,11 +1,11 @@
-import { apiError, ErrorCode } from '@renku-supergraph/kit';
-import neo4j, { type Driver } from 'neo4j-driver';
+import { apiError, type Authenticated, ErrorCode } from '@renku-supergraph/kit';
+import DataLoader from 'dataloader';
+import neo4j, { type Driver, type ManagedTransaction } from 'neo4j-driver';
 
-import type { Viewer } from './authorize';
+import { accessFields, canRead, viewerOf, viewerParam, type Viewer } from './authorize';
 import type { LineageEdge } from './lineage';
 import { withSession } from './neo4j';
-import { requireReadableProject } from './project-access';
-import { type ProcessRun, readRuns } from './runs';
+import { type ProcessRun, readRunsOf } from './runs';
 
 export interface WorkflowGraph {
   runs: ProcessRun[];
@@ -16,72 +16,161 @@ export interface WorkflowGraph {
 
 export const maxPageSize = 500;
 
+export interface WorkflowGraphQuery {
+  projectPath: string;
+  first?: number | null;
+  after?: string | null;
+}
+
 /**
- * One page of every run of a project in the order they started, each with its inputs and
- * outputs, and the edges between them (every generation, not only the latest per path: this is
- * the project's history). Keyset paging: a cursor names the last run of a page, so pages stay
+ * The workflow graphs a request asks (a list of projects, each with its `workflowGraph`),
+ * together: three queries however many projects.
+ */
+export function createWorkflowGraphLoader(context: Authenticated & { driver: Driver }) {
+  return new DataLoader<WorkflowGraphQuery, WorkflowGraph, string>(
+    (queries) => findWorkflowGraphs(context.driver, viewerOf(context), queries),
+    { cacheKeyFn: (query) => JSON.stringify([query.projectPath, query.first, query.after]) },
+  );
+}
+
+interface Page {
+  projectPath: string;
+  first: number;
+  after: [string, string] | null;
+}
+
+/**
+ * For each query, one page of every run of a project in the order they started, each with its
+ * inputs and outputs, and the edges between them (every generation, not only the latest per
+ * path: this is the project's history); NOT_FOUND for a project the viewer may not read, as
+ * for a missing one. Keyset paging: a cursor names the last run of a page, so pages stay
  * consistent while new runs are ingested.
  */
-export async function findWorkflowGraph(
+export async function findWorkflowGraphs(
   driver: Driver,
   viewer: Viewer,
-  query: { projectPath: string; first?: number | null; after?: string | null },
-): Promise<WorkflowGraph> {
-  const first = query.first ?? 50;
-  if (!Number.isInteger(first) || first < 1 || first > maxPageSize) {
-    throw apiError(ErrorCode.BadUserInput, `first must be from 1 to ${maxPageSize}`);
-  }
-  const after = query.after ? decodeCursor(query.after) : null;
+  queries: readonly WorkflowGraphQuery[],
+): Promise<(WorkflowGraph | Error)[]> {
+  const pages = queries.map(pageOf);
+  const asked = pages.filter((page): page is Page => !(page instanceof Error));
+  if (asked.length === 0) return pages as Error[];
 
-  return withSession(driver, (session) =>
+  const graphs = await withSession(driver, (session) =>
     session.executeRead(async (tx) => {
-      await requireReadableProject(tx, viewer, query.projectPath);
-      const page = await tx.run(
-        `MATCH (run:Run {projectPath: $project})
-         WITH run, coalesce(run.startedAt, '') AS started
-         WHERE $afterStarted IS NULL OR started > $afterStarted
-            OR (started = $afterStarted AND run.id > $afterId)
-         RETURN run.id AS id, started
-         ORDER BY started, id
-         LIMIT $limit`,
+      const readable = await readableProjects(tx, viewer, asked);
+      const read = asked.filter((page) => readable.has(page.projectPath));
+      const found = await tx.run(
+        `UNWIND range(0, size($pages) - 1) AS i
+         WITH i, $pages[i] AS page
+         CALL (page) {
+           MATCH (run:Run {projectPath: page.projectPath})
+           WITH run, coalesce(run.startedAt, '') AS started
+           WHERE page.after IS NULL OR started > page.after[0]
+              OR (started = page.after[0] AND run.id > page.after[1])
+           WITH run.id AS id, started
+           ORDER BY started, id
+           LIMIT $limit
+           RETURN collect([id, started]) AS rows
+         }
+         CALL (page) {
+           MATCH (run:Run {projectPath: page.projectPath})
+           RETURN count(run) AS total
+         }
+         RETURN i, rows, total`,
         {
-          project: query.projectPath,
-          afterStarted: after?.[0] ?? null,
-          afterId: after?.[1] ?? null,
-          limit: neo4j.int(first + 1),
+          pages: read.map(({ projectPath, after }) => ({ projectPath, after })),
+          // LIMIT takes no variable: the largest page plus one, each cut to its own below.
+          limit: neo4j.int(Math.max(0, ...read.map((page) => page.first)) + 1),
         },
       );
-      const total = await tx.run(
-        'MATCH (run:Run {projectPath: $project}) RETURN count(run) AS total',
-        { project: query.projectPath },
+      const answers = found.records.map((record) => {
+        const page = read[neo4j.integer.toNumber(record.get('i'))];
+        const rows = (record.get('rows') as [string, string][]).slice(0, page.first + 1);
+        return { page, rows, total: neo4j.integer.toNumber(record.get('total')) };
+      });
+      const runs = await readRunsOf(
+        tx,
+        answers.flatMap(({ page, rows }) =>
+          rows.slice(0, page.first).map(([id]) => ({ projectPath: page.projectPath, id })),
+        ),
       );
-
-      const rows = page.records.slice(0, first).map((record) => ({
-        id: record.get('id') as string,
-        started: record.get('started') as string,
-      }));
-      const runs = (
-        await readRuns(
-          tx,
-          query.projectPath,
-          rows.map((row) => row.id),
-        )
-      ).filter((run): run is ProcessRun => run !== null);
-      const last = rows.at(-1);
-      return {
-        runs,
-        edges: runs.flatMap((run) => [
-          ...run.inputs.map((file) => ({ source: file.path, target: run.id })),
-          ...run.outputs.map((file) => ({ source: run.id, target: file.path })),
-        ]),
-        totalCount: (total.records[0].get('total') as { toNumber(): number }).toNumber(),
-        pageInfo: {
-          hasNextPage: page.records.length > first,
-          endCursor: last ? encodeCursor([last.started, last.id]) : null,
-        },
-      };
+      let next = 0;
+      return new Map(
+        answers.map(({ page, rows, total }) => {
+          const shown = rows.slice(0, page.first);
+          const own = runs.slice(next, (next += shown.length));
+          return [page, graphOf(own, rows.length > page.first, shown.at(-1), total)];
+        }),
+      );
     }),
   );
+
+  return pages.map(
+    (page) =>
+      (page instanceof Error ? page : graphs.get(page)) ??
+      apiError(ErrorCode.NotFound, `project "${(page as Page).projectPath}" not found`),
+  );
+}
+
+function pageOf(query: WorkflowGraphQuery): Page | Error {
+  const first = query.first ?? 50;
+  if (!Number.isInteger(first) || first < 1 || first > maxPageSize) {
+    return apiError(ErrorCode.BadUserInput, `first must be from 1 to ${maxPageSize}`);
+  }
+  try {
+    return {
+      projectPath: query.projectPath,
+      first,
+      after: query.after ? decodeCursor(query.after) : null,
+    };
+  } catch (error) {
+    return error as Error;
+  }
+}
+
+/** The projects of `pages` the viewer may read. */
+async function readableProjects(
+  tx: ManagedTransaction,
+  viewer: Viewer,
+  pages: readonly Page[],
+): Promise<Set<string>> {
+  const result = await tx.run(
+    `UNWIND $paths AS path
+     MATCH (project:Project {path: path})
+     RETURN path, ${accessFields}`,
+    { paths: [...new Set(pages.map((page) => page.projectPath))], ...viewerParam(viewer) },
+  );
+  return new Set(
+    result.records
+      .filter((record) =>
+        canRead(viewer, {
+          visibility: (record.get('visibility') as string | null) ?? null,
+          member: record.get('member') === true,
+        }),
+      )
+      .map((record) => record.get('path') as string),
+  );
+}
+
+function graphOf(
+  found: (ProcessRun | null)[],
+  hasNextPage: boolean,
+  last: [string, string] | undefined,
+  totalCount: number,
+): WorkflowGraph {
+  const runs = found.filter((run): run is ProcessRun => run !== null);
+  return {
+    runs,
+    edges: runs.flatMap((run) => [
+      ...run.inputs.map((file) => ({ source: file.path, target: run.id })),
+      ...run.outputs.map((file) => ({ source: run.id, target: file.path })),
+    ]),
+    totalCount,
+    pageInfo: {
+      hasNextPage,
+      endCursor: last ? encodeCursor([last[1], last[0]]) : null,
+    },
+  };
 }
 
 function encodeCursor(key: [string, string]): string {
