@@ -9,12 +9,24 @@ import { cacheDir } from './paths';
 import { MissingPrerequisite } from './progress';
 import { provisionDeployTools } from './services/deploy-tools';
 import { provisionRedis } from './services/redis';
-import { provisionStack, startStack } from './stack';
+import { stopEverySpawned } from './process';
+import { provisionStack, startStack, type Stack } from './stack';
 
 async function main(command: string | undefined, options: string[]): Promise<void> {
   if (command !== 'provision' && command !== 'up') {
     throw new Error('usage: renku-stack provision [--deploy-tools] [--redis] | up');
   }
+  // From the start: Ctrl-C while services are still starting stops those too.
+  let stack: Stack | undefined;
+  const stop = async () => {
+    process.stderr.write('\nstopping the stack...\n');
+    await stack?.stop();
+    await stopEverySpawned();
+    process.exit(stack ? 0 : 130);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
   await Promise.all([
     provisionStack(),
     options.includes('--deploy-tools') ? provisionDeployTools() : undefined,
@@ -22,14 +34,7 @@ async function main(command: string | undefined, options: string[]): Promise<voi
   ]);
   if (command === 'provision') return;
 
-  const stack = await startStack({ ports: 'default', dataDir: path.join(cacheDir, 'stack') });
-  const stop = async () => {
-    process.stderr.write('\nstopping the stack...\n');
-    await stack.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stack = await startStack({ ports: 'default', dataDir: path.join(cacheDir, 'stack') });
 
   process.stdout.write(
     [

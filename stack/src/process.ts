@@ -27,6 +27,17 @@ export interface Spawned {
   stop(): Promise<void>;
 }
 
+/** Every process group started here and not yet gone, for `stopEverySpawned`. */
+const spawned = new Set<ChildProcess>();
+
+/**
+ * Stops every process group this process started, ready or still starting: Ctrl-C at the
+ * terminal reaches only the foreground group, and each service runs in a group of its own.
+ */
+export async function stopEverySpawned(): Promise<void> {
+  await Promise.all([...spawned].map(stopGroup));
+}
+
 /**
  * Starts a long-running process in its own process group and waits until it
  * is ready. Stopping sends SIGTERM to the whole group, then SIGKILL.
@@ -41,12 +52,15 @@ export async function spawnService(options: SpawnOptions): Promise<Spawned> {
     detached: true,
   });
   fs.closeSync(log);
+  spawned.add(child);
 
   let exited: string | undefined;
   child.once('exit', (code, signal) => {
+    spawned.delete(child);
     exited = signal ? `signal ${signal}` : `exit code ${code}`;
   });
   child.once('error', (error) => {
+    spawned.delete(child);
     exited = error.message;
   });
 
