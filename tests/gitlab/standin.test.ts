@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 import { createLogger } from '../../kit/src';
 import { startGitLabStandin, type GitLabStandin } from '../../stack/src/services/gitlab';
@@ -640,5 +644,68 @@ describe('GitLab stand-in', () => {
       expect(empty.status).toBe(400);
       expect(empty.body.error).toMatch(/at least one parameter must be provided/);
     });
+  });
+});
+
+// The renku 2.x demo's GitLab project is made from its repository (demo/bike-counts/gitlab-seed.mjs):
+// the stand-in's commits, tree and files must be the bundle's own, the ones sessions check out.
+describe('GitLab stand-in: the demo ada.analyst/bike-counts', () => {
+  const project = encodeURIComponent('ada.analyst/bike-counts');
+  let gitlab: GitLabStandin;
+  let repository: string;
+
+  beforeAll(async () => {
+    gitlab = await startGitLabStandin({ log: createLogger('gitlab-standin', 'silent') });
+    repository = fs.mkdtempSync(path.join(os.tmpdir(), 'bike-counts-'));
+    execFileSync('git', [
+      'clone',
+      '--quiet',
+      '--bare',
+      path.join(__dirname, '../../demo/bike-counts/repository.bundle'),
+      repository,
+    ]);
+  });
+
+  afterAll(async () => {
+    await gitlab?.stop();
+    if (repository) fs.rmSync(repository, { recursive: true, force: true });
+  });
+
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', repository, ...args], { encoding: 'buffer' });
+  const get = async (apiPath: string) =>
+    (await fetch(`${gitlab.url}/api/v4/projects/${project}${apiPath}`)).json() as Promise<any>;
+
+  it("lists the repository's commits of master, newest first", async () => {
+    const commits = await get('/repository/commits?per_page=100');
+    expect(commits.map((commit: { id: string }) => commit.id)).toEqual(
+      git('rev-list', 'master').toString().trim().split('\n'),
+    );
+  });
+
+  it("holds the repository's tree at master, object ids included", async () => {
+    const tree = await get('/repository/tree?recursive=true&per_page=100');
+    const listed = git('ls-tree', '-r', '-t', 'master')
+      .toString()
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const [mode, type, id, filePath] = line.split(/\s+/);
+        return { id, type, path: filePath, mode };
+      });
+    const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : 1);
+    expect(
+      tree
+        .map(({ id, type, path: filePath, mode }: any) => ({ id, type, path: filePath, mode }))
+        .sort(byPath),
+    ).toEqual(listed.sort(byPath));
+  });
+
+  it('serves a binary file of the renku metadata byte for byte', async () => {
+    const filePath = git('ls-tree', '-r', '--name-only', 'master', '.renku/metadata/activities')
+      .toString()
+      .trim();
+    const file = await get(`/repository/files/${encodeURIComponent(filePath)}?ref=master`);
+    expect(Buffer.from(file.content, 'base64')).toEqual(git('show', `master:${filePath}`));
   });
 });

@@ -27,10 +27,9 @@ export class RepositorySnapshot {
   private readonly blobs = new Map<string, Blob>();
   private readonly trees = new Map<string, TreeEntry[]>();
 
-  constructor(files: Map<string, string>) {
+  constructor(files: Map<string, Buffer>) {
     this.trees.set('', []);
-    for (const [path, text] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const content = Buffer.from(text, 'utf8');
+    for (const [path, content] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const blob = { id: gitObjectId('blob', content), path, content };
       this.blobs.set(path, blob);
       this.addEntry(path, {

@@ -101,9 +101,17 @@ export interface SeedCommit {
   authoredDate: string;
   /**
    * What the commit changes in the repository: a path (`/`-separated, no leading `/`) and
-   * the file's new text, or null where the commit deletes it.
+   * the file's new content, as text or, for bytes that are no UTF-8 text, as `{ "base64" }`;
+   * null where the commit deletes it.
    */
-  files?: Record<string, string | null>;
+  files?: Record<string, SeedFile | null>;
+}
+
+export type SeedFile = string | { base64: string };
+
+/** A file's bytes, from its text or its Base64. */
+export function seedFileBytes(file: SeedFile): Buffer {
+  return typeof file === 'string' ? Buffer.from(file, 'utf8') : Buffer.from(file.base64, 'base64');
 }
 
 export interface SeedBranch {
@@ -188,11 +196,15 @@ export function loadSeed(file: string = defaultSeedFile): Seed {
       for (const parent of commit.parentIds) {
         if (!shas.has(parent)) fail(`${where}: commit ${commit.id} has unknown parent ${parent}`);
       }
-      for (const file of Object.keys(commit.files ?? {})) {
+      for (const [file, content] of Object.entries(commit.files ?? {})) {
         if (
           file.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')
         ) {
           fail(`${where}: commit ${commit.id} names the file path "${file}"`);
+        }
+        const bytes = typeof content === 'object' && content !== null ? content.base64 : '';
+        if (typeof bytes !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(bytes)) {
+          fail(`${where}: commit ${commit.id} gives "${file}" neither as text nor as Base64`);
         }
       }
     }

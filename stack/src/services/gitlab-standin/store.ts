@@ -1,14 +1,15 @@
 import { OAuthGrants } from './oauth-grants';
 import { RepositorySnapshot } from './repository';
-import type {
-  Scope,
-  Seed,
-  SeedApplication,
-  SeedCommit,
-  SeedGroup,
-  SeedProject,
-  SeedToken,
-  SeedUser,
+import {
+  seedFileBytes,
+  type Scope,
+  type Seed,
+  type SeedApplication,
+  type SeedCommit,
+  type SeedGroup,
+  type SeedProject,
+  type SeedToken,
+  type SeedUser,
 } from './seed';
 
 export interface Namespace {
@@ -296,11 +297,11 @@ export class GitLabStore {
     const key = `${project.id}:${commit.id}`;
     let snapshot = this.snapshots.get(key);
     if (!snapshot) {
-      const files = new Map<string, string>();
+      const files = new Map<string, Buffer>();
       for (const each of this.history(project, commit).reverse()) {
-        for (const [path, text] of Object.entries(each.files ?? {})) {
-          if (text === null) files.delete(path);
-          else files.set(path, text);
+        for (const [path, file] of Object.entries(each.files ?? {})) {
+          if (file === null) files.delete(path);
+          else files.set(path, seedFileBytes(file));
         }
       }
       snapshot = new RepositorySnapshot(files);
@@ -323,8 +324,10 @@ export class GitLabStore {
     const head = this.resolveRef(project, project.defaultBranch);
     const versions = new Map<string, number>();
     for (const commit of project.commits) {
-      for (const [path, text] of Object.entries(commit.files ?? {})) {
-        if (text !== null) versions.set(`${path}\0${text}`, Buffer.byteLength(text, 'utf8'));
+      for (const [path, file] of Object.entries(commit.files ?? {})) {
+        if (file === null) continue;
+        const bytes = seedFileBytes(file);
+        versions.set(`${path}\0${bytes.toString('base64')}`, bytes.length);
       }
     }
     return {
