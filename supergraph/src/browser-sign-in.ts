@@ -281,9 +281,12 @@ function ttlOf(session: BrowserSession) {
   return Math.max(1, Math.ceil((session.endsAt - Date.now()) / 1000));
 }
 
-/** Only a path of this site: an absolute URL would make the gateway an open redirector. */
+/**
+ * Only a path of this site: an absolute URL would make the gateway an open redirector. Without
+ * one, the GraphQL endpoint, where Sandbox opens in a browser (the gateway serves nothing at `/`).
+ */
 function localPath(value: unknown): string {
-  return typeof value === 'string' && /^\/(?![/\\])/.test(value) ? value : '/';
+  return typeof value === 'string' && /^\/(?![/\\])/.test(value) ? value : '/graphql';
 }
 
 function cookiesOf(req: Request): Record<string, string> {
