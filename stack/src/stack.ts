@@ -164,6 +164,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           managementPort: ports.keycloakManagement,
           dataDir: path.join(options.dataDir, 'keycloak'),
           logFile: path.join(logDir, 'keycloak.log'),
+          adminPasswordFile: path.join(options.dataDir, 'keycloak-admin-password'),
           // "Sign in with GitLab" at Keycloak goes to the stand-in (identity brokering).
           gitlabUrl: `http://127.0.0.1:${ports.gitlabStandin}`,
         }),

@@ -125,6 +125,8 @@ export interface KeycloakOptions {
   /** Master-realm admin. Default user `admin` and a random password per start. */
   adminUser?: string;
   adminPassword?: string;
+  /** Where to keep the admin password for people (owner-only file); never in a log. */
+  adminPasswordFile?: string;
   /**
    * Secrets of the confidential clients. Default: `KEYCLOAK_GATEWAY_CLIENT_SECRET`
    * and `IDENTITY_CLIENT_SECRET` from the environment, else the dev secrets of
@@ -178,6 +180,10 @@ export async function startKeycloak(options: KeycloakOptions = {}): Promise<Keyc
   const issuer = `${publicUrl}/realms/${keycloakRealm}`;
   const adminUser = options.adminUser ?? 'admin';
   const adminPassword = options.adminPassword ?? randomBytes(18).toString('base64url');
+  if (options.adminPasswordFile) {
+    fs.rmSync(options.adminPasswordFile, { force: true });
+    fs.writeFileSync(options.adminPasswordFile, `${adminPassword}\n`, { mode: 0o600 });
+  }
   const gatewayClientSecret =
     options.gatewayClientSecret ?? process.env.KEYCLOAK_GATEWAY_CLIENT_SECRET;
   const identityClientSecret = options.identityClientSecret ?? process.env.IDENTITY_CLIENT_SECRET;
