@@ -975,6 +975,28 @@ describe('the lineage subgraph over HTTP', () => {
     }
   });
 
+  it('answers pages of different sizes and cursors of one project in one request', async () => {
+    const first = await post(
+      `{ workflowGraph(projectPath: "${zhbikes}", first: 1) { pageInfo { endCursor } } }`,
+    );
+    const after = JSON.parse(first.text).data.workflowGraph.pageInfo.endCursor;
+    const { text } = await post(
+      `query ($after: String) {
+        one: workflowGraph(projectPath: "${zhbikes}", first: 1) { runs { id } pageInfo { hasNextPage } }
+        all: workflowGraph(projectPath: "${zhbikes}", first: 5) { runs { id } pageInfo { hasNextPage } }
+        rest: workflowGraph(projectPath: "${zhbikes}", first: 1, after: $after) { runs { id } totalCount }
+      }`,
+      { after },
+    );
+    expect(JSON.parse(text)).toEqual({
+      data: {
+        one: { runs: [{ id: cleanRun }], pageInfo: { hasNextPage: true } },
+        all: { runs: [{ id: cleanRun }, { id: plotRun }], pageInfo: { hasNextPage: false } },
+        rest: { runs: [{ id: plotRun }], totalCount: 2 },
+      },
+    });
+  });
+
   it('exports a lineage answer as Graphviz DOT', async () => {
     const { text } = await post(
       `{ lineage(projectPath: "${zhbikes}", filePath: "data/preprocessed/zhbikes.parquet") {
