@@ -150,7 +150,7 @@ extension), through the real subgraphs; \`tests/backend-calls/\` asserts these n
 | \`projects(first: n) { name visibility }\` | Neo4j (projects) | 1 | 1 | 1 | no |
 | \`projects(first: n) { datasets { files } }\` | Neo4j (projects) | 2 | 2 | 2 | no |
 | \`projects(first: n) { lineage(filePath) { nodes { run } } }\` | Neo4j (lineage) | 2 | 2 | 2 | no: one query per step of the longest walk, for all projects together, and one for the runs of all nodes (was 13 per project) |
-| \`projects(first: n) { lineageStatus }\` | Neo4j (lineage) | 1 | 1 | 1 | no: one query for all projects (was a transaction of two queries per project: 2, 20, 200) |
+| \`projects(first: n) { lineageStatus }\` | Neo4j (lineage) | 2 | 2 | 2 | no: who may read, then the events of the readable projects, each one query for all projects (was a transaction of two queries per project: 2, 20, 200) |
 | \`projects(first: n) { workflowGraph(first: m) }\` | Neo4j (lineage) | 3 | 3 | 3 | no: who may read, the pages with their totals, and the runs, each one query for all projects (was four per project: 4, 40, 400) |
 | \`project { branches(first: n) }\` | GitLab | 1 | 1 | 1 | no |
 | \`projects(first: n) { webUrl defaultBranch starCount forksCount statistics }\` | GitLab | 1 | 1 | 2 | no: one GraphQL \`projects(fullPaths:)\` call per 50 projects, shared by all their facts (was one REST call per project: 1, 10, 100) |

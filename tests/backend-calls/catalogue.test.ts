@@ -219,7 +219,7 @@ describe('backend calls per query', () => {
     expect(counts).toEqual([counts[0], counts[0], counts[0]]);
   });
 
-  // A list's lineage statuses are one query, its workflow graphs three (#7; they were one
+  // A list's lineage statuses are two queries, its workflow graphs three (#7; they were one
   // transaction of two and of four queries per project).
   it.each([
     ['lineageStatus', 'lineageStatus { activated progress { done total percentage } }'],

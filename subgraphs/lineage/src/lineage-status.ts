@@ -2,8 +2,9 @@ import { apiError, type Authenticated, ErrorCode } from '@renku-supergraph/kit';
 import DataLoader from 'dataloader';
 import neo4j, { type Driver } from 'neo4j-driver';
 
-import { accessFields, canRead, viewerOf, viewerParam, type Viewer } from './authorize';
+import { viewerOf, type Viewer } from './authorize';
 import { withSession } from './neo4j';
+import { readableProjects } from './project-access';
 import type { EventStatus } from './webhooks/events';
 
 export interface LineageStatus {
@@ -14,8 +15,8 @@ export interface LineageStatus {
 
 /**
  * The lineage status of every project a request asks (a list of projects, each with its
- * `lineageStatus`), in one query: NOT_FOUND for a project the viewer may not read, as for a
- * missing one.
+ * `lineageStatus`), in two queries: who may read, then the events of those projects only;
+ * NOT_FOUND for a project the viewer may not read, as for a missing one.
  */
 export function createStatusLoader(context: Authenticated & { driver: Driver }) {
   return new DataLoader<string, LineageStatus>((paths) =>
@@ -28,36 +29,33 @@ async function readStatuses(
   viewer: Viewer,
   paths: readonly string[],
 ): Promise<(LineageStatus | Error)[]> {
-  const records = await withSession(driver, (session) =>
+  const found = await withSession(driver, (session) =>
     session.executeRead(async (tx) => {
+      const readable = [...(await readableProjects(tx, viewer, paths))];
       // Events of member changes (`members`) are no lineage: they do not count.
       const result = await tx.run(
-        `UNWIND range(0, size($paths) - 1) AS i
-         WITH i, $paths[i] AS path
+        `UNWIND $paths AS path
          MATCH (project:Project {path: path})
          CALL (path) {
            OPTIONAL MATCH (e:IngestEvent {projectPath: path}) WHERE e.kind <> 'members'
-           WITH e ORDER BY e.receivedAt DESC, e.id DESC
-           RETURN collect(e) AS events
+           RETURN count(e) AS total,
+                  count(CASE WHEN e.status IN ['done', 'failed'] THEN 1 END) AS done
          }
-         WITH i, project, events, head(events) AS latest
-         RETURN i, ${accessFields}, project.lineageSecretHash IS NOT NULL AS activated,
-                size(events) AS total,
-                size([e IN events WHERE e.status IN ['done', 'failed']]) AS done,
-                latest {.status, .message} AS latest`,
-        { paths, ...viewerParam(viewer) },
+         CALL (path) {
+           OPTIONAL MATCH (e:IngestEvent {projectPath: path}) WHERE e.kind <> 'members'
+           WITH e ORDER BY e.receivedAt DESC, e.id DESC LIMIT 1
+           RETURN e {.status, .message} AS latest
+         }
+         RETURN path, project.lineageSecretHash IS NOT NULL AS activated, total, done, latest`,
+        { paths: readable },
       );
-      return result.records;
+      return new Map(result.records.map((record) => [record.get('path') as string, record]));
     }),
   );
 
-  const found = new Map(records.map((record) => [Number(record.get('i')), record]));
-  return paths.map((projectPath, i) => {
-    const record = found.get(i);
-    const visibility = (record?.get('visibility') as string | null | undefined) ?? null;
-    if (!record || !canRead(viewer, { visibility, member: record.get('member') === true })) {
-      return apiError(ErrorCode.NotFound, `project "${projectPath}" not found`);
-    }
+  return paths.map((projectPath) => {
+    const record = found.get(projectPath);
+    if (!record) return apiError(ErrorCode.NotFound, `project "${projectPath}" not found`);
     const total = neo4j.integer.toNumber(record.get('total'));
     const done = neo4j.integer.toNumber(record.get('done'));
     return {

@@ -22,3 +22,30 @@ export async function requireReadableProject(
     throw apiError(ErrorCode.NotFound, `project "${projectPath}" not found`);
   }
 }
+
+/**
+ * Which of `paths` the viewer may read, in one query: asked before anything else of a project
+ * is read, so that a hidden project costs no more than a missing one.
+ */
+export async function readableProjects(
+  tx: ManagedTransaction,
+  viewer: Viewer,
+  paths: readonly string[],
+): Promise<Set<string>> {
+  const result = await tx.run(
+    `UNWIND $paths AS path
+     MATCH (project:Project {path: path})
+     RETURN path, ${accessFields}`,
+    { paths: [...new Set(paths)], ...viewerParam(viewer) },
+  );
+  return new Set(
+    result.records
+      .filter((record) =>
+        canRead(viewer, {
+          visibility: (record.get('visibility') as string | null) ?? null,
+          member: record.get('member') === true,
+        }),
+      )
+      .map((record) => record.get('path') as string),
+  );
+}

@@ -29,7 +29,7 @@ export interface LineageContext extends BaseContext, Authenticated {
   origins: DataLoader<FileKey, FileOrigin[], string>;
   /** Lineage answers, every question of a request walked together (one query per step). */
   lineages: DataLoader<LineageQuery, TracedLineage, string>;
-  /** Lineage statuses by project path, one query per request. */
+  /** Lineage statuses by project path, two queries per request. */
   statuses: ReturnType<typeof createStatusLoader>;
   /** Workflow graphs, all of a request in three queries. */
   workflowGraphs: ReturnType<typeof createWorkflowGraphLoader>;
@@ -97,7 +97,11 @@ async function impactIn(context: LineageContext, query: { projectPath: string; f
   return impactOf(await context.lineages.load(impactQuery(query)), query);
 }
 
-function statusOf(context: LineageContext, projectPath: string) {
+function statusOf(context: LineageContext, projectPath: unknown) {
+  // A representation sent to this subgraph directly may hold anything as its path.
+  if (typeof projectPath !== 'string') {
+    return Promise.reject(apiError(ErrorCode.NotFound, 'project not found'));
+  }
   return context.statuses.load(projectPath);
 }
 

@@ -1,10 +1,11 @@
 import { apiError, type Authenticated, ErrorCode } from '@renku-supergraph/kit';
 import DataLoader from 'dataloader';
-import neo4j, { type Driver, type ManagedTransaction } from 'neo4j-driver';
+import neo4j, { type Driver } from 'neo4j-driver';
 
-import { accessFields, canRead, viewerOf, viewerParam, type Viewer } from './authorize';
+import { viewerOf, type Viewer } from './authorize';
 import type { LineageEdge } from './lineage';
 import { withSession } from './neo4j';
+import { readableProjects } from './project-access';
 import { type ProcessRun, readRunsOf } from './runs';
 
 export interface WorkflowGraph {
@@ -57,7 +58,11 @@ export async function findWorkflowGraphs(
 
   const graphs = await withSession(driver, (session) =>
     session.executeRead(async (tx) => {
-      const readable = await readableProjects(tx, viewer, asked);
+      const readable = await readableProjects(
+        tx,
+        viewer,
+        asked.map((page) => page.projectPath),
+      );
       const read = asked.filter((page) => readable.has(page.projectPath));
       const found = await tx.run(
         `UNWIND range(0, size($pages) - 1) AS i
@@ -70,7 +75,8 @@ export async function findWorkflowGraphs(
            WITH run.id AS id, started
            ORDER BY started, id
            LIMIT $limit
-           RETURN collect([id, started]) AS rows
+           WITH collect([id, started]) AS rows
+           RETURN rows[0..page.first + 1] AS rows
          }
          CALL (page) {
            MATCH (run:Run {projectPath: page.projectPath})
@@ -78,8 +84,12 @@ export async function findWorkflowGraphs(
          }
          RETURN i, rows, total`,
         {
-          pages: read.map(({ projectPath, after }) => ({ projectPath, after })),
-          // LIMIT takes no variable: the largest page plus one, each cut to its own below.
+          pages: read.map(({ projectPath, first, after }) => ({
+            projectPath,
+            first: neo4j.int(first),
+            after,
+          })),
+          // LIMIT takes no variable: the largest page plus one, each cut to its own in Cypher.
           limit: neo4j.int(Math.max(0, ...read.map((page) => page.first)) + 1),
         },
       );
@@ -126,30 +136,6 @@ function pageOf(query: WorkflowGraphQuery): Page | Error {
   } catch (error) {
     return error as Error;
   }
-}
-
-/** The projects of `pages` the viewer may read. */
-async function readableProjects(
-  tx: ManagedTransaction,
-  viewer: Viewer,
-  pages: readonly Page[],
-): Promise<Set<string>> {
-  const result = await tx.run(
-    `UNWIND $paths AS path
-     MATCH (project:Project {path: path})
-     RETURN path, ${accessFields}`,
-    { paths: [...new Set(pages.map((page) => page.projectPath))], ...viewerParam(viewer) },
-  );
-  return new Set(
-    result.records
-      .filter((record) =>
-        canRead(viewer, {
-          visibility: (record.get('visibility') as string | null) ?? null,
-          member: record.get('member') === true,
-        }),
-      )
-      .map((record) => record.get('path') as string),
-  );
 }
 
 function graphOf(
