@@ -647,8 +647,9 @@ describe('GitLab stand-in', () => {
   });
 });
 
-// The renku 2.x demo's GitLab project is made from its repository (demo/bike-counts/gitlab-seed.mjs):
-// the stand-in's commits, tree and files must be the bundle's own, the ones sessions check out.
+// The renku 2.x demo's GitLab project is made from its repository
+// (demo/bike-counts/gitlab-seed.mjs): the stand-in's commits, tree and files must be the
+// bundle's own, the ones sessions check out.
 describe('GitLab stand-in: the demo ada.analyst/bike-counts', () => {
   const project = encodeURIComponent('ada.analyst/bike-counts');
   let gitlab: GitLabStandin;
